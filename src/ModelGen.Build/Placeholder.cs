@@ -1,0 +1,1 @@
+namespace ModelGen.Build { class Placeholder {} }

@@ -1,0 +1,1 @@
+return ModelGen.Cli.CliApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,45 @@
+namespace ModelGen.Onnx;
+
+/// <summary>
+/// The MG1xxx codes of the optimizer and the build. Each kind of bad input has its own code, so
+/// that a CI log (and a test) can tell them apart. The CLI prints them in MSBuild's canonical
+/// error format, and the build task turns them into errors with file and line.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>The model file (or a file it refers to) does not exist.</summary>
+    public const string FileNotFound = "MG1001";
+
+    /// <summary>The bytes are not a valid ONNX ModelProto.</summary>
+    public const string CorruptModel = "MG1002";
+
+    /// <summary>The file ends in the middle of a protobuf message.</summary>
+    public const string TruncatedModel = "MG1003";
+
+    /// <summary>The graph uses an operator (or attribute value) that the runtime does not implement.</summary>
+    public const string UnsupportedOp = "MG1004";
+
+    /// <summary>Shapes or element types of connected values do not agree.</summary>
+    public const string ShapeMismatch = "MG1005";
+
+    /// <summary>The graph is structurally invalid: undefined values, cycles, missing graph, duplicate outputs.</summary>
+    public const string InvalidGraph = "MG1006";
+
+    /// <summary>An external-data path is absolute or escapes the model's folder, or the data is missing or short.</summary>
+    public const string BadExternalData = "MG1007";
+
+    /// <summary>A tensor uses an element type we cannot load (strings, complex, float8, …).</summary>
+    public const string UnsupportedType = "MG1008";
+
+    /// <summary>Bad command-line arguments or item metadata.</summary>
+    public const string BadArguments = "MG1010";
+
+    /// <summary>The outputs could not be written.</summary>
+    public const string OutputError = "MG1011";
+
+    /// <summary>A dimension could not be resolved to a static size.</summary>
+    public const string DynamicShape = "MG1012";
+
+    /// <summary>An unexpected failure inside ModelGen (a bug): the message says how to report it.</summary>
+    public const string InternalError = "MG1099";
+}
