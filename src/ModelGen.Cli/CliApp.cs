@@ -1,7 +1,94 @@
+using System.Globalization;
+using ModelGen.Onnx;
+using ModelGen.Optimizer;
+
 namespace ModelGen.Cli;
 
-/// <summary>Entry point logic of the `modelgen` command (TODO: implement).</summary>
+/// <summary>
+/// The `modelgen` command. Problems are printed in MSBuild's canonical format
+/// (<c>file: error MG1xxx: message</c>), which the build task turns into build errors; a stack
+/// trace is printed only with --verbose. Exit codes: 0 success, 1 bad input, 2 internal error.
+/// </summary>
 public static class CliApp
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => throw new NotImplementedException();
+    public const int Success = 0;
+    public const int BadInput = 1;
+    public const int InternalError = 2;
+
+    public const string Usage =
+        """
+        usage: modelgen optimize <model.onnx> --out <dir> [--name <Name>] [--verbose]
+               modelgen --version
+
+        Optimizes an ONNX model losslessly (constant folding, BatchNormalization folding,
+        bias and activation fusion, dead-node elimination, static memory planning) and writes
+        <dir>/<Name>.mgspec, <dir>/<Name>.weights and <dir>/<Name>.onnx.
+        Arguments may also come from a response file: modelgen @args.rsp (one per line).
+        """;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        CommandLine command;
+        try
+        {
+            command = CommandLine.Parse(ResponseFiles.Expand(args));
+        }
+        catch (OnnxException e)
+        {
+            Report(stderr, e.File ?? "modelgen", "error", e.Code, e.Message);
+            stderr.WriteLine(Usage);
+            return BadInput;
+        }
+
+        if (command.Help)
+        {
+            stdout.WriteLine(Usage);
+            return Success;
+        }
+        if (command.Version)
+        {
+            stdout.WriteLine(typeof(CliApp).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+            return Success;
+        }
+
+        try
+        {
+            var options = new OptimizeOptions(command.ModelPath!, command.OutputDirectory!, command.Name!)
+            {
+                Log = command.Verbose ? stdout.WriteLine : null,
+            };
+            var result = ModelOptimizer.Optimize(options);
+            foreach (var w in result.Warnings) Report(stdout, w.File, "warning", w.Code, w.Message);
+            stdout.WriteLine(Summary(command, result));
+            return Success;
+        }
+        catch (OnnxException e)
+        {
+            Report(stderr, e.File ?? command.ModelPath!, "error", e.Code, e.Message);
+            if (command.Verbose) stderr.WriteLine(e);
+            return BadInput;
+        }
+        catch (Exception e)
+        {
+            Report(stderr, command.ModelPath!, "error", ErrorCodes.InternalError,
+                $"internal error in ModelGen ({e.GetType().Name}: {e.Message}). This is a bug: please report it with the model, " +
+                "or run the command printed above with --verbose for details.");
+            if (command.Verbose) stderr.WriteLine(e);
+            return InternalError;
+        }
+    }
+
+    /// <summary>One line in MSBuild's canonical error format; newlines in the message are flattened.</summary>
+    public static void Report(TextWriter writer, string file, string severity, string code, string message) =>
+        writer.WriteLine($"{file}: {severity} {code}: {message.Replace("\r", " ").Replace("\n", " ")}");
+
+    private static string Summary(CommandLine command, OptimizeResult r)
+    {
+        var passes = string.Join(", ", r.PassCounts.Where(p => p.Value > 0).Select(p => $"{p.Key} {p.Value}"));
+        var inv = CultureInfo.InvariantCulture;
+        return $"modelgen: {Path.GetFileName(command.ModelPath)} -> {command.Name}: {r.OriginalNodes} nodes -> {r.Steps} steps; " +
+            $"weights {r.WeightsBytes.ToString("N0", inv)} B, arena {r.ArenaBytes.ToString("N0", inv)} B" +
+            (passes.Length > 0 ? $" ({passes})" : "") +
+            $"; wrote {string.Join(", ", r.Files.Select(Path.GetFileName))}";
+    }
 }

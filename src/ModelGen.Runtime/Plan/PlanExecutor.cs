@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using ModelGen.Runtime.Kernels;
+using ModelGen.Runtime.Memory;
+
 namespace ModelGen.Runtime;
 
 /// <summary>
@@ -5,31 +9,167 @@ namespace ModelGen.Runtime;
 /// attributes and shapes, pre-computing everything it can) and allocates the arena; after that
 /// <see cref="Run"/>, <see cref="SetInput{T}"/> and <see cref="GetOutput{T}"/> allocate nothing.
 /// The optimizer's interpreter, the tests and the generated predictors all use this class.
+/// An executor is for one thread at a time; many executors may share one <see cref="ModelWeights"/>.
 /// </summary>
-public sealed class PlanExecutor : IDisposable
+public sealed unsafe class PlanExecutor : IDisposable
 {
+    private readonly ExecutionPlan _plan;
+    private readonly ModelWeights _weights;
+    private readonly NativeBuffer _arena;
+    private readonly List<NativeBuffer> _scratch = new();
+    private readonly Kernel[] _kernels;
+    private bool _disposed;
+
     /// <summary>Binds kernels for every step and allocates the arena.</summary>
     /// <exception cref="ModelGenException">A step's op or attributes are not supported.</exception>
     public PlanExecutor(ExecutionPlan plan, ModelWeights weights)
     {
-        // TODO(runtime helper): implement.
-        throw new NotImplementedException();
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Length < plan.WeightsBytes)
+        {
+            throw new ModelGenException(
+                $"The plan needs {plan.WeightsBytes} bytes of weights, but the weights blob has {weights.Length}. The weights do not belong to this model; rebuild.");
+        }
+        _plan = plan;
+        _weights = weights;
+        _arena = new NativeBuffer(plan.ArenaBytes);
+        _kernels = new Kernel[plan.Steps.Length];
+        try
+        {
+            for (int i = 0; i < plan.Steps.Length; i++)
+            {
+                var context = new BindContext(plan, i, _arena.Pointer, weights.Pointer, _scratch);
+                _kernels[i] = KernelFactory.Create(context);
+            }
+        }
+        catch
+        {
+            FreeMemory();
+            throw;
+        }
     }
 
     /// <summary>The plan being run.</summary>
-    public ExecutionPlan Plan => throw new NotImplementedException();
+    public ExecutionPlan Plan => _plan;
 
     /// <summary>Copies graph input <paramref name="index"/> into the arena.</summary>
-    /// <exception cref="ArgumentException">The span's length is not the input's element count.</exception>
-    public void SetInput<T>(int index, ReadOnlySpan<T> data) where T : unmanaged => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">The span's length is not the input's element count, or <typeparamref name="T"/> is not its element type.</exception>
+    public void SetInput<T>(int index, ReadOnlySpan<T> data) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_plan.Inputs.Length) ThrowIndex(index, _plan.Inputs.Length, "input");
+        var slot = _plan.Slots[_plan.Inputs[index]];
+        Check<T>(slot, data.Length, "input");
+        if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
+        fixed (T* source = data)
+        {
+            Buffer.MemoryCopy(source, _arena.Pointer + slot.Offset, slot.ByteLength, slot.ByteLength);
+        }
+    }
 
     /// <summary>Runs every step once.</summary>
-    public void Run() => throw new NotImplementedException();
+    public void Run()
+    {
+        ThrowIfDisposed();
+        var kernels = _kernels;
+        for (int i = 0; i < kernels.Length; i++) kernels[i].Execute();
+    }
 
     /// <summary>Copies graph output <paramref name="index"/> out of the arena (or weights, for a constant output).</summary>
-    /// <exception cref="ArgumentException">The span's length is not the output's element count.</exception>
-    public void GetOutput<T>(int index, Span<T> destination) where T : unmanaged => throw new NotImplementedException();
+    /// <exception cref="ArgumentException">The span's length is not the output's element count, or <typeparamref name="T"/> is not its element type.</exception>
+    public void GetOutput<T>(int index, Span<T> destination) where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_plan.Outputs.Length) ThrowIndex(index, _plan.Outputs.Length, "output");
+        var slot = _plan.Slots[_plan.Outputs[index]];
+        Check<T>(slot, destination.Length, "output");
+        byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
+        fixed (T* target = destination)
+        {
+            Buffer.MemoryCopy(source, target, slot.ByteLength, slot.ByteLength);
+        }
+    }
 
-    /// <summary>Frees the arena.</summary>
-    public void Dispose() => throw new NotImplementedException();
+    /// <summary>
+    /// The bytes of any slot after <see cref="Run"/> (for the optimizer's interpreter and tests);
+    /// valid until the next <see cref="Run"/> or <see cref="Dispose"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> SlotBytes(int slotId)
+    {
+        ThrowIfDisposed();
+        var slot = _plan.Slots[slotId];
+        byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
+        return new ReadOnlySpan<byte>(source, checked((int)slot.ByteLength));
+    }
+
+    /// <summary>Frees the arena and scratch memory; idempotent. Does not free the shared weights.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        FreeMemory();
+    }
+
+    private void FreeMemory()
+    {
+        _arena.Dispose();
+        foreach (var buffer in _scratch) buffer.Dispose();
+        _scratch.Clear();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) ThrowDisposed();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(PlanExecutor));
+
+    private static void Check<T>(TensorSlot slot, int length, string role) where T : unmanaged
+    {
+        if (!ElementTypeOf<T>.Matches(slot.Type)) ThrowType<T>(slot, role);
+        if (length != slot.ElementCount) ThrowLength(slot, length, role);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowType<T>(TensorSlot slot, string role) => throw new ArgumentException(
+        $"Graph {role} '{slot.Name}' holds {slot.Type.ToOnnxName()} elements; a span of {typeof(T).Name} cannot be used for it.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
+        $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ElementCount} elements, but the span has {length}.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowIndex(int index, int count, string role) => throw new ArgumentOutOfRangeException(
+        nameof(index), index, $"The model has {count} graph {role}s.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowConstantInput(TensorSlot slot) => throw new ArgumentException(
+        $"Graph input '{slot.Name}' was folded into the weights by the optimizer and cannot be set.");
+}
+
+/// <summary>Which plan element types a CLR type may stand for (decided once per type).</summary>
+internal static class ElementTypeOf<T> where T : unmanaged
+{
+    private static readonly ElementType[] Types = Compute();
+
+    public static bool Matches(ElementType type) => Array.IndexOf(Types, type) >= 0;
+
+    private static ElementType[] Compute()
+    {
+        if (typeof(T) == typeof(float)) return [ElementType.Float];
+        if (typeof(T) == typeof(double)) return [ElementType.Double];
+        if (typeof(T) == typeof(Half)) return [ElementType.Float16];
+        if (typeof(T) == typeof(long)) return [ElementType.Int64];
+        if (typeof(T) == typeof(ulong)) return [ElementType.UInt64];
+        if (typeof(T) == typeof(int)) return [ElementType.Int32];
+        if (typeof(T) == typeof(uint)) return [ElementType.UInt32];
+        if (typeof(T) == typeof(short)) return [ElementType.Int16];
+        if (typeof(T) == typeof(ushort)) return [ElementType.UInt16];
+        if (typeof(T) == typeof(sbyte)) return [ElementType.Int8];
+        if (typeof(T) == typeof(byte)) return [ElementType.UInt8, ElementType.Bool];
+        if (typeof(T) == typeof(bool)) return [ElementType.Bool];
+        return [];
+    }
 }

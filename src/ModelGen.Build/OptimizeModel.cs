@@ -1,0 +1,235 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace ModelGen.Build
+{
+    /// <summary>
+    /// Runs <c>dotnet modelgen.dll @rsp</c> (the <c>optimize</c> command) for one
+    /// <c>OptimizedModel</c> item, out of process so that the build host never loads ONNX
+    /// parsing or native code. The tool's canonical-format output lines become MSBuild errors
+    /// and warnings with file, line and code.
+    /// </summary>
+    public class OptimizeModel : ToolTask
+    {
+        private const string GenericFailureCode = "MG1099";
+        private const string FileNotFoundCode = "MG1001";
+        private const string BadArgumentsCode = "MG1010";
+
+        private bool _sawCrashLines;
+
+        /// <summary>
+        /// The .onnx model: the item's <c>%(FullPath)</c>. Passed as the argument after
+        /// <c>optimize</c>.
+        /// </summary>
+        [Required]
+        public string ModelPath { get; set; } = string.Empty;
+
+        /// <summary>
+        /// Folder for the outputs: metadata <c>%(OptimizedModel.OutputDir)</c>; switch
+        /// <c>--out</c>.
+        /// </summary>
+        [Required]
+        public string OutputDirectory { get; set; } = string.Empty;
+
+        /// <summary>
+        /// Name of the generated class and of the output files: metadata
+        /// <c>%(OptimizedModel.ClassName)</c>; switch <c>--name</c>.
+        /// </summary>
+        [Required]
+        public string ClassName { get; set; } = string.Empty;
+
+        /// <summary>
+        /// Full path of <c>modelgen.dll</c>: property <c>ModelGen_OptimizerPath</c> (default:
+        /// the package's <c>tools/net10.0/any/modelgen.dll</c>, or env <c>MODELGEN_OPTIMIZER</c>).
+        /// Named so because <see cref="ToolTask.ToolPath"/> already means the host's folder.
+        /// </summary>
+        [Required]
+        public string OptimizerPath { get; set; } = string.Empty;
+
+        /// <summary>
+        /// The dotnet host to run the optimizer with: property <c>ModelGen_DotnetPath</c>.
+        /// Empty means <c>DOTNET_HOST_PATH</c>, then <c>dotnet</c> on <c>PATH</c>.
+        /// </summary>
+        public string? DotnetPath { get; set; }
+
+        /// <summary>The item spec as the user wrote it, used to name the item in errors.</summary>
+        public string? ItemSpec { get; set; }
+
+        /// <inheritdoc />
+        protected override string ToolName => DotnetHost.FileName;
+
+        /// <summary>The response file is UTF-8 without a byte order mark, one argument a line.</summary>
+        protected override Encoding ResponseFileEncoding => new UTF8Encoding(false);
+
+        /// <inheritdoc />
+        public override bool Execute()
+        {
+            // ToolTask returns true when the exit code is 0 even if the tool printed errors;
+            // those errors were logged, so the build must fail too (and MSB4181 never shows).
+            return base.Execute() && !Log.HasLoggedErrors;
+        }
+
+        /// <summary>The arguments, one per line, exactly as the response file holds them.</summary>
+        internal IReadOnlyList<string> GetArguments() => new[]
+        {
+            "optimize",
+            Path.GetFullPath(ModelPath),
+            "--out",
+            Path.GetFullPath(OutputDirectory),
+            "--name",
+            ClassName,
+        };
+
+        /// <inheritdoc />
+        protected override string GenerateFullPathToTool() => DotnetHost.Resolve(DotnetPath);
+
+        /// <summary>The dll is the host's first argument; everything else is in the response file.</summary>
+        protected override string GenerateCommandLineCommands()
+        {
+            var builder = new CommandLineBuilder();
+            builder.AppendFileNameIfNotNull(OptimizerPath);
+            return builder.ToString();
+        }
+
+        /// <inheritdoc />
+        protected override string GenerateResponseFileCommands() =>
+            // No quoting: the CLI reads one raw argument per line, so spaces need no escaping.
+            string.Join("\n", GetArguments()) + "\n";
+
+        /// <summary>
+        /// Prints a command that works when pasted into a shell: the response file is a
+        /// temporary file deleted after the run, so the arguments are spelled out instead.
+        /// </summary>
+        protected override void LogToolCommand(string message)
+        {
+            Log.LogMessage(MessageImportance.Normal, "{0}", GetPasteableCommand());
+        }
+
+        /// <summary>The whole command line with every argument quoted where it needs to be.</summary>
+        internal string GetPasteableCommand()
+        {
+            var builder = new CommandLineBuilder();
+            builder.AppendFileNameIfNotNull(GenerateFullPathToTool());
+            builder.AppendFileNameIfNotNull(OptimizerPath);
+            foreach (var argument in GetArguments())
+            {
+                builder.AppendTextUnquoted(" ");
+                builder.AppendTextUnquoted(Quote(argument));
+            }
+
+            return builder.ToString();
+        }
+
+        private static readonly char[] ShellSpecial = { ' ', '\t', '"', '\'', '&', ';', '(', ')', '|', '<', '>' };
+
+        private static string Quote(string argument) =>
+            argument.Length > 0 && argument.IndexOfAny(ShellSpecial) < 0
+                ? argument
+                : "\"" + argument.Replace("\"", "\\\"") + "\"";
+
+        /// <summary>Checks inputs before anything runs, so bad metadata never reaches the tool.</summary>
+        protected override bool ValidateParameters()
+        {
+            var item = string.IsNullOrEmpty(ItemSpec) ? ModelPath : ItemSpec;
+            if (string.IsNullOrWhiteSpace(ModelPath) || !File.Exists(ModelPath))
+            {
+                Log.LogError(null, FileNotFoundCode, null, ModelPath, 0, 0, 0, 0,
+                    "The model file of OptimizedModel item '{0}' does not exist: '{1}'. Check the item's " +
+                    "Include path (it is relative to the project folder).", item, ModelPath);
+                return false;
+            }
+
+            if (!ClassNames.IsIdentifier(ClassName))
+            {
+                Log.LogError(null, BadArgumentsCode, null, ModelPath, 0, 0, 0, 0,
+                    "OptimizedModel item '{0}' has ClassName '{1}', which is not a C# identifier. Set the " +
+                    "item's ClassName metadata to letters, digits and underscores.", item, ClassName);
+                return false;
+            }
+
+            if (string.IsNullOrWhiteSpace(OutputDirectory))
+            {
+                Log.LogError(null, BadArgumentsCode, null, ModelPath, 0, 0, 0, 0,
+                    "OptimizedModel item '{0}' has an empty OutputDir. Remove the metadata to use the " +
+                    "default, or set it to a folder.", item);
+                return false;
+            }
+
+            if (string.IsNullOrWhiteSpace(OptimizerPath) || !File.Exists(OptimizerPath))
+            {
+                Log.LogError(null, BadArgumentsCode, null, ModelPath, 0, 0, 0, 0,
+                    "The ModelGen optimizer '{0}' does not exist. Restore the ModelGen package again, or " +
+                    "point the property ModelGen_OptimizerPath (or env MODELGEN_OPTIMIZER) at modelgen.dll.",
+                    OptimizerPath);
+                return false;
+            }
+
+            try
+            {
+                Directory.CreateDirectory(OutputDirectory);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException
+                || e is NotSupportedException)
+            {
+                Log.LogError(null, "MG1011", null, ModelPath, 0, 0, 0, 0,
+                    "Cannot create the output folder '{0}' for OptimizedModel item '{1}': {2}",
+                    OutputDirectory, item, e.Message);
+                return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>Turns each canonical-format line into an error or warning; others are messages.</summary>
+        protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance)
+        {
+            var diagnostic = ToolOutputParser.Parse(singleLine);
+            if (diagnostic is null)
+            {
+                if (ToolOutputParser.IsCrashLine(singleLine))
+                {
+                    // Kept for -v:detailed; the summary error below tells the user what happened.
+                    _sawCrashLines = true;
+                    Log.LogMessage(MessageImportance.Low, "{0}", singleLine);
+                }
+                else
+                {
+                    Log.LogMessage(messageImportance, "{0}", singleLine);
+                }
+
+                return;
+            }
+
+            var file = diagnostic.File.Length > 0 ? diagnostic.File : ModelPath;
+            if (diagnostic.Kind == ToolDiagnosticKind.Error)
+            {
+                Log.LogError(diagnostic.Subcategory, diagnostic.Code, null, file, diagnostic.Line,
+                    diagnostic.Column, diagnostic.EndLine, diagnostic.EndColumn, "{0}", diagnostic.Message);
+            }
+            else
+            {
+                Log.LogWarning(diagnostic.Subcategory, diagnostic.Code, null, file, diagnostic.Line,
+                    diagnostic.Column, diagnostic.EndLine, diagnostic.EndColumn, "{0}", diagnostic.Message);
+            }
+        }
+
+        /// <summary>A failing exit without a parsed error still fails with a clear, actionable error.</summary>
+        protected override bool HandleTaskExecutionErrors()
+        {
+            if (!Log.HasLoggedErrors)
+            {
+                var what = _sawCrashLines ? "crashed" : "failed";
+                Log.LogError(null, GenericFailureCode, null, ModelPath, 0, 0, 0, 0,
+                    "The ModelGen optimizer {0} (exit code {1}) on '{2}' without reporting an error. Run this " +
+                    "command to see its full output, and report it as a ModelGen bug if it persists: {3}",
+                    what, ExitCode, ItemSpec ?? ModelPath, GetPasteableCommand());
+            }
+
+            return false;
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace ModelGen.Build { class Placeholder {} }

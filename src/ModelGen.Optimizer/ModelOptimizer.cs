@@ -1,0 +1,202 @@
+using System.Security.Cryptography;
+using ModelGen.Onnx;
+using ModelGen.Onnx.Ir;
+using ModelGen.Optimizer.Output;
+using ModelGen.Optimizer.Passes;
+using ModelGen.Optimizer.Planning;
+using ModelGen.Runtime;
+
+namespace ModelGen.Optimizer;
+
+/// <summary>The outcome of <see cref="ModelOptimizer.Optimize"/>.</summary>
+public sealed class OptimizeResult
+{
+    internal OptimizeResult(CompiledModel compiled, OnnxModel optimized, IReadOnlyList<Diagnostic> warnings,
+        IReadOnlyDictionary<string, int> passes, IReadOnlyList<string> files, int originalNodes)
+    {
+        Compiled = compiled;
+        Optimized = optimized;
+        Warnings = warnings;
+        PassCounts = passes;
+        Files = files;
+        OriginalNodes = originalNodes;
+    }
+
+    internal CompiledModel Compiled { get; }
+
+    /// <summary>The optimized graph (with fused steps).</summary>
+    public OnnxModel Optimized { get; }
+
+    /// <summary>Warnings (MG1xxx) that did not stop the build.</summary>
+    public IReadOnlyList<Diagnostic> Warnings { get; }
+
+    /// <summary>How many rewrites each pass made.</summary>
+    public IReadOnlyDictionary<string, int> PassCounts { get; }
+
+    /// <summary>The files written (empty when no output directory was asked for).</summary>
+    public IReadOnlyList<string> Files { get; }
+
+    /// <summary>Node count of the source graph.</summary>
+    public int OriginalNodes { get; }
+
+    /// <summary>Steps in the plan.</summary>
+    public int Steps => Compiled.Spec.Steps.Count;
+
+    /// <summary>Bytes of the weights blob.</summary>
+    public long WeightsBytes => Compiled.Spec.WeightsBytes;
+
+    /// <summary>Bytes of the arena.</summary>
+    public long ArenaBytes => Compiled.Spec.ArenaBytes;
+
+    /// <summary>An interpreter over the compiled plan (the caller disposes it).</summary>
+    public ModelInterpreter CreateInterpreter() => new(Compiled);
+}
+
+/// <summary>
+/// The lossless optimizer: load, validate, fold constants, remove identities, fold
+/// BatchNormalization, drop dead nodes, fuse bias and activations, plan memory, check that the
+/// runtime can run every step, and write the spec, weights and optimized model.
+/// </summary>
+public static class ModelOptimizer
+{
+    /// <summary>Warning: a symbolic input dimension was compiled as 1.</summary>
+    public const string SymbolicDimensionWarning = "MG1013";
+
+    /// <summary>Optimizes a model; writes outputs when <see cref="OptimizeOptions.OutputDirectory"/> is not empty.</summary>
+    /// <exception cref="OnnxException">Bad input, with its MG1xxx code and file.</exception>
+    public static OptimizeResult Optimize(OptimizeOptions options)
+    {
+        string path = Path.GetFullPath(options.ModelPath);
+        bool write = options.OutputDirectory.Length > 0;
+        if (write) OutputWriter.DeleteStale(options.OutputDirectory, options.Name);
+        try
+        {
+            return Run(options, path, write);
+        }
+        catch (OnnxException e)
+        {
+            e.File ??= path;
+            throw;
+        }
+    }
+
+    private static OptimizeResult Run(OptimizeOptions options, string path, bool write)
+    {
+        if (!File.Exists(path))
+        {
+            throw new OnnxException(ErrorCodes.FileNotFound, $"the model file '{path}' does not exist. Check the path in <OptimizedModel Include=\"...\" />.", path);
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OnnxException(ErrorCodes.FileNotFound, $"cannot read the model file '{path}': {e.Message}", path, e);
+        }
+        string sha = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+        var model = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);
+        int originalNodes = model.Graph.Nodes.Count;
+        var warnings = new List<Diagnostic>();
+        FixSymbolicInputs(model, path, warnings);
+        Validate(model, path);
+
+        var context = new PassContext(path, options.Log);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        ShapeInference.Run(model);
+        RunPass(new ConstantFolding(), model, context, counts);
+        RunPass(new IdentityElimination(), model, context, counts);
+        RunPass(new BatchNormFolding(), model, context, counts);
+        RunPass(new DeadNodeElimination(), model, context, counts);
+        // Shapes of every remaining value are final now; fusion only removes values.
+        model.Graph.ValueInfo.Clear();
+        ShapeInference.Run(model);
+        RunPass(new ActivationFusion(), model, context, counts);
+        RunPass(new DeadNodeElimination(), model, context, counts);
+
+        var compiled = PlanBuilder.Build(model, options.Name, path, sha);
+        CheckRuntimeSupport(compiled, path);
+        var files = write
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model)
+            : Array.Empty<string>();
+        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes);
+    }
+
+    private static void RunPass(IGraphPass pass, OnnxModel model, PassContext context, Dictionary<string, int> counts)
+    {
+        counts[pass.Name] = counts.GetValueOrDefault(pass.Name) + pass.Run(model, context);
+    }
+
+    /// <summary>Structural checks the passes rely on, reported as bad input rather than crashes.</summary>
+    private static void Validate(OnnxModel model, string path)
+    {
+        var graph = model.Graph;
+        if (graph.Outputs.Count == 0)
+        {
+            throw new OnnxException(ErrorCodes.InvalidGraph, "the graph has no outputs, so there is nothing to compute.", path);
+        }
+        var produced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Domain is not ("" or "ai.onnx"))
+            {
+                throw new OnnxException(ErrorCodes.UnsupportedOp,
+                    $"node '{node.Name}' uses operator '{node.OpType}' from domain '{node.Domain}'; ModelGen compiles only standard ONNX operators.", path);
+            }
+            foreach (var o in node.Outputs.Where(o => o.Length > 0))
+            {
+                if (!produced.Add(o) || graph.Initializers.ContainsKey(o) || graph.Inputs.Any(i => i.Name == o))
+                {
+                    throw new OnnxException(ErrorCodes.InvalidGraph, $"value '{o}' is defined more than once (again by node '{node.Name}').", path);
+                }
+            }
+        }
+        foreach (var input in graph.Inputs)
+        {
+            if (input.Type is not (ElementType.Float or ElementType.Double or ElementType.Float16 or ElementType.Int64 or ElementType.Int32
+                or ElementType.Int16 or ElementType.UInt16 or ElementType.UInt32 or ElementType.UInt64 or ElementType.Int8
+                or ElementType.UInt8 or ElementType.Bool))
+            {
+                throw new OnnxException(ErrorCodes.UnsupportedType, $"input '{input.Name}' has element type {input.Type}, which ModelGen does not support.", path);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Symbolic dimensions of graph inputs (a batch size 'N', say) are compiled as 1 for now,
+    /// with a warning, since the plan is static.
+    /// </summary>
+    private static void FixSymbolicInputs(OnnxModel model, string path, List<Diagnostic> warnings)
+    {
+        foreach (var input in model.Graph.Inputs)
+        {
+            if (input.Shape is null)
+            {
+                throw new OnnxException(ErrorCodes.DynamicShape,
+                    $"input '{input.Name}' has no shape; ModelGen needs the rank and size of every input. Export the model with input shapes.", path);
+            }
+            for (int d = 0; d < input.Shape.Length; d++)
+            {
+                if (input.Shape[d].IsKnown) continue;
+                string label = input.Shape[d].Param ?? "?";
+                warnings.Add(new Diagnostic(SymbolicDimensionWarning, path,
+                    $"input '{input.Name}' dimension {d} is symbolic ('{label}'); the predictor is compiled for size 1 there."));
+                input.Shape[d] = Dim.Of(1);
+            }
+        }
+    }
+
+    /// <summary>Binds every step's kernel once, so an op or attribute the runtime lacks fails the build, not the app.</summary>
+    private static void CheckRuntimeSupport(CompiledModel compiled, string path)
+    {
+        try
+        {
+            using var interpreter = new ModelInterpreter(compiled);
+        }
+        catch (ModelGenException e)
+        {
+            throw new OnnxException(ErrorCodes.UnsupportedOp, e.Message, path, e);
+        }
+    }
+}

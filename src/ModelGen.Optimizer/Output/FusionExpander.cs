@@ -1,0 +1,93 @@
+using ModelGen.Onnx.Ir;
+using ModelGen.Optimizer.Passes;
+
+namespace ModelGen.Optimizer.Output;
+
+/// <summary>
+/// Produces the standard-ONNX form of an optimized graph: fused steps are written back as the
+/// node sequence they stand for (MatMul + Add, Conv + Relu, …), so the optimized .onnx runs in
+/// any ONNX runtime and can be checked against the original.
+/// </summary>
+internal static class FusionExpander
+{
+    public static OnnxModel Expand(OnnxModel model)
+    {
+        var source = model.Graph;
+        var copy = new OnnxModel
+        {
+            IrVersion = model.IrVersion,
+            ProducerName = model.ProducerName,
+            ProducerVersion = model.ProducerVersion,
+            Domain = model.Domain,
+            ModelVersion = model.ModelVersion,
+            Doc = model.Doc,
+        };
+        foreach (var kv in model.Opsets) copy.Opsets[kv.Key] = kv.Value;
+        foreach (var kv in model.MetadataProps) copy.MetadataProps[kv.Key] = kv.Value;
+        var graph = copy.Graph;
+        graph.Name = source.Name;
+        graph.Doc = source.Doc;
+        graph.Inputs.AddRange(source.Inputs);
+        graph.Outputs.AddRange(source.Outputs);
+        graph.InitializerInputs.AddRange(source.InitializerInputs);
+        foreach (var kv in source.Initializers) graph.Initializers[kv.Key] = kv.Value;
+        foreach (var kv in source.ValueInfo) graph.ValueInfo[kv.Key] = kv.Value;
+
+        foreach (var node in source.Nodes)
+        {
+            bool matMulBias = node.OpType == "MatMul" && node.InputOrEmpty(2).Length > 0;
+            if (!FusedActivation.HasActivation(node) && !matMulBias)
+            {
+                graph.Nodes.Add(node);
+                continue;
+            }
+            var core = new OnnxNode(node.OpType, node.Name, matMulBias ? node.Inputs.Take(2) : node.Inputs, node.Outputs, node.Domain)
+            {
+                Doc = node.Doc,
+            };
+            foreach (var attr in node.Attributes.Values.Where(a => !FusedActivation.AttributeNames.Contains(a.Name)))
+            {
+                core.Set(attr);
+            }
+            // Forward chain: core -> (bias Add) -> (activation) -> the fused node's output.
+            bool hasActivation = FusedActivation.HasActivation(node);
+            string output = node.Outputs[0];
+            string afterBias = hasActivation ? output + "__preact" : output;
+            string coreOut = matMulBias ? output + "__matmul" : afterBias;
+            var tail = new List<OnnxNode>();
+            if (matMulBias)
+            {
+                tail.Add(new OnnxNode("Add", node.Name + "__bias", new[] { coreOut, node.Inputs[2] }, new[] { afterBias }));
+            }
+            if (hasActivation)
+            {
+                string op = node.GetString(FusedActivation.Activation, "");
+                var act = new OnnxNode(op, node.Name + "__" + op.ToLowerInvariant(), new[] { afterBias }, new[] { output });
+                if (op == "LeakyRelu") act.Set(OnnxAttribute.OfFloat("alpha", node.GetFloat(FusedActivation.Alpha, 0.01f)));
+                if (op == "Clip") AddClipBounds(copy, act, node);
+                tail.Add(act);
+            }
+            core.Outputs[0] = coreOut;
+            graph.Nodes.Add(core);
+            graph.Nodes.AddRange(tail);
+        }
+        return copy;
+    }
+
+    private static void AddClipBounds(OnnxModel model, OnnxNode clip, OnnxNode fused)
+    {
+        float min = fused.GetFloat(FusedActivation.Min, float.NegativeInfinity);
+        float max = fused.GetFloat(FusedActivation.Max, float.PositiveInfinity);
+        if (model.DefaultOpset < 11)
+        {
+            clip.Set(OnnxAttribute.OfFloat("min", min));
+            clip.Set(OnnxAttribute.OfFloat("max", max));
+            return;
+        }
+        string minName = clip.Name + "__min", maxName = clip.Name + "__max";
+        model.Graph.Initializers[minName] = OnnxTensor.FromFloats(minName, Array.Empty<int>(), new[] { min });
+        model.Graph.Initializers[maxName] = OnnxTensor.FromFloats(maxName, Array.Empty<int>(), new[] { max });
+        clip.Inputs.Add(minName);
+        clip.Inputs.Add(maxName);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Security.Cryptography;
+using ModelGen.Onnx;
+using ModelGen.Onnx.Ir;
+using ModelGen.Runtime;
+using ModelGen.Spec;
+
+namespace ModelGen.Optimizer.Planning;
+
+/// <summary>The result of lowering a graph: the spec and the weights blob it points into.</summary>
+internal sealed record CompiledModel(ModelSpec Spec, byte[] Weights);
+
+/// <summary>
+/// Lowers an optimized, shape-inferred graph to an execution plan: one slot per value, one step
+/// per node, initializers laid out in a 64-byte-aligned weights blob, and every other tensor
+/// placed in the arena by <see cref="MemoryPlanner"/>.
+/// </summary>
+internal static class PlanBuilder
+{
+    public static CompiledModel Build(OnnxModel model, string name, string sourcePath, string sourceSha256)
+    {
+        var graph = model.Graph;
+        long opset = model.DefaultOpset;
+        var slotIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var slotOrder = new List<string>();
+
+        int SlotOf(string value)
+        {
+            if (!slotIds.TryGetValue(value, out int id))
+            {
+                id = slotOrder.Count;
+                slotIds[value] = id;
+                slotOrder.Add(value);
+            }
+            return id;
+        }
+
+        foreach (var input in graph.Inputs) SlotOf(input.Name);
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var i in node.Inputs) if (i.Length > 0) SlotOf(i);
+            foreach (var o in node.Outputs) SlotOf(o);
+        }
+        foreach (var output in graph.Outputs) SlotOf(output.Name);
+
+        // Lifetimes, in "time" units: 0 = before the first step (inputs are written), step s runs
+        // at time s + 1, and time steps + 1 = after the last step (outputs are read).
+        int end = graph.Nodes.Count + 1;
+        var first = new int[slotOrder.Count];
+        var last = new int[slotOrder.Count];
+        Array.Fill(first, int.MaxValue);
+        foreach (var input in graph.Inputs) first[slotIds[input.Name]] = 0;
+        for (int s = 0; s < graph.Nodes.Count; s++)
+        {
+            var node = graph.Nodes[s];
+            foreach (var i in node.Inputs.Where(i => i.Length > 0)) last[slotIds[i]] = Math.Max(last[slotIds[i]], s + 1);
+            foreach (var o in node.Outputs)
+            {
+                int id = slotIds[o];
+                first[id] = Math.Min(first[id], s + 1);
+                last[id] = Math.Max(last[id], s + 1);
+            }
+        }
+        foreach (var output in graph.Outputs) last[slotIds[output.Name]] = end;
+
+        // Weights blob: initializers in slot order, each on a 64-byte boundary.
+        var weights = new MemoryStream();
+        var weightOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var value in slotOrder)
+        {
+            if (!graph.Initializers.TryGetValue(value, out var tensor)) continue;
+            long offset = MemoryPlanner.AlignUp(weights.Length);
+            weights.SetLength(offset);
+            weights.Position = offset;
+            weights.Write(tensor.Data);
+            weightOffsets[value] = offset;
+        }
+        weights.SetLength(MemoryPlanner.AlignUp(weights.Length));
+        var weightBytes = weights.ToArray();
+
+        // Arena: everything else.
+        var arenaValues = slotOrder.Where(v => !weightOffsets.ContainsKey(v)).ToList();
+        var infos = slotOrder.ToDictionary(v => v, v => InfoOf(graph, v, sourcePath), StringComparer.Ordinal);
+        var requests = arenaValues.Select(v =>
+        {
+            int id = slotIds[v];
+            int firstUse = first[id] == int.MaxValue ? last[id] : first[id];
+            return new MemoryPlanner.Request(ByteLength(infos[v]), firstUse, Math.Max(firstUse, last[id]));
+        }).ToList();
+        var (arenaOffsets, arenaBytes) = MemoryPlanner.Plan(requests);
+        var arenaOffset = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int i = 0; i < arenaValues.Count; i++) arenaOffset[arenaValues[i]] = arenaOffsets[i];
+
+        var slots = slotOrder.Select((v, id) =>
+        {
+            var info = infos[v];
+            bool isWeight = weightOffsets.TryGetValue(v, out long wOffset);
+            return new SlotSpec(
+                id, v, info.Type.ToOnnxName(), info.StaticShape().ToEquatableArray(),
+                isWeight ? ModelGen.Spec.SlotStorage.Weights : ModelGen.Spec.SlotStorage.Arena,
+                isWeight ? wOffset : arenaOffset[v]);
+        }).ToList();
+
+        var steps = graph.Nodes.Select(node => new StepSpec(
+            node.OpType,
+            node.Name,
+            node.Inputs.Select(i => i.Length == 0 ? -1 : slotIds[i]).ToEquatableArray(),
+            node.Outputs.Select(o => slotIds[o]).ToEquatableArray(),
+            AttributeLowering.Lower(node, opset, sourcePath).ToEquatableArray())).ToList();
+
+        string doc = string.Join("\n", new[] { model.Doc, graph.Doc }.Where(d => d.Length > 0));
+        var spec = new ModelSpec(
+            name,
+            Path.GetFileName(sourcePath),
+            sourceSha256,
+            Convert.ToHexString(SHA256.HashData(weightBytes)).ToLowerInvariant(),
+            weightBytes.LongLength,
+            arenaBytes,
+            model.IrVersion,
+            opset,
+            model.ProducerName,
+            model.ProducerVersion,
+            doc,
+            slots.ToEquatableArray(),
+            graph.Inputs.Select(i => new TensorRefSpec(i.Name, slotIds[i.Name], i.Doc)).ToEquatableArray(),
+            graph.Outputs.Select(o => new TensorRefSpec(o.Name, slotIds[o.Name], o.Doc)).ToEquatableArray(),
+            steps.ToEquatableArray());
+        return new CompiledModel(spec, weightBytes);
+    }
+
+    private static TensorInfo InfoOf(OnnxGraph graph, string value, string modelPath)
+    {
+        var info = graph.Info(value)
+            ?? throw new OnnxException(ErrorCodes.InvalidGraph, $"value '{value}' has no known type or shape.", modelPath);
+        if (!info.IsStatic)
+        {
+            throw new OnnxException(
+                ErrorCodes.DynamicShape,
+                $"value '{value}' has shape {info} that is not static; ModelGen compiles static shapes. Give the model fixed input shapes.",
+                modelPath);
+        }
+        return info;
+    }
+
+    private static long ByteLength(TensorInfo info) =>
+        info.StaticShape().Aggregate(1L, (n, d) => n * d) * info.Type.SizeOf();
+}

@@ -1,0 +1,88 @@
+namespace ModelGen.Runtime.Kernels.Conv;
+
+/// <summary>
+/// MaxPool and AveragePool (1-D/2-D/3-D): kernel_shape, strides, pads, auto_pad, ceil_mode,
+/// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
+/// are clipped per output position, so padding never reads memory.
+/// </summary>
+internal sealed unsafe class PoolKernel : Kernel
+{
+    private readonly bool _max;
+    private readonly bool _countPad;
+    private readonly WindowGeometry _g;
+    private readonly float* _x;
+    private readonly float* _y;
+    private readonly long _planes;
+
+    public PoolKernel(BindContext context, bool max)
+    {
+        _max = max;
+        var xSlot = context.Input(0);
+        var ySlot = context.Output(0);
+        if (context.HasOutput(1)) throw context.Fail("the Indices output of MaxPool is not supported");
+        int[] xs = xSlot.Shape, ys = ySlot.Shape;
+        if (xs.Length < 3 || xs.Length > 5 || ys.Length != xs.Length || ys[0] != xs[0] || ys[1] != xs[1])
+        {
+            throw context.Fail($"input {BindContext.ShapeText(xs)} and output {BindContext.ShapeText(ys)} must be [N,C,spatial...] with 1 to 3 spatial dims");
+        }
+        long[] kernel = context.Step.GetInts("kernel_shape") ?? throw context.Fail("attribute kernel_shape is required");
+        if (context.Step.GetInt("storage_order", 0) != 0) throw context.Fail("storage_order=1 is not supported");
+        bool ceil = context.Step.GetInt("ceil_mode", 0) != 0;
+        _g = WindowGeometry.Create(context, xs[2..], ys[2..], kernel.Select(k => (int)k).ToArray(), checkOutput: true, ceilMode: ceil);
+        _countPad = context.Step.GetInt("count_include_pad", 0) != 0;
+        _x = context.FloatInput(0);
+        _y = context.FloatOutput(0);
+        _planes = (long)xs[0] * xs[1];
+    }
+
+    public override void Execute()
+    {
+        var g = _g;
+        int inSize = g.InSize, outSize = g.OutSize;
+        for (long plane = 0; plane < _planes; plane++)
+        {
+            float* x = _x + plane * inSize;
+            float* y = _y + plane * outSize;
+            for (int od = 0; od < g.Out[0]; od++)
+            for (int oh = 0; oh < g.Out[1]; oh++)
+            for (int ow = 0; ow < g.Out[2]; ow++)
+            {
+                int d0 = od * g.Stride[0] - g.PadBegin[0];
+                int h0 = oh * g.Stride[1] - g.PadBegin[1];
+                int w0 = ow * g.Stride[2] - g.PadBegin[2];
+                float acc = _max ? float.NegativeInfinity : 0f;
+                int count = 0, padded = 0;
+                for (int kd = 0; kd < g.Kernel[0]; kd++)
+                {
+                    int id = d0 + kd * g.Dilation[0];
+                    bool dIn = (uint)id < (uint)g.In[0];
+                    bool dPad = id < g.In[0] + g.PadEnd[0];
+                    for (int kh = 0; kh < g.Kernel[1]; kh++)
+                    {
+                        int ih = h0 + kh * g.Dilation[1];
+                        bool hIn = dIn && (uint)ih < (uint)g.In[1];
+                        bool hPad = dPad && ih < g.In[1] + g.PadEnd[1];
+                        float* row = x + ((long)id * g.In[1] + ih) * g.In[2];
+                        for (int kw = 0; kw < g.Kernel[2]; kw++)
+                        {
+                            int iw = w0 + kw * g.Dilation[2];
+                            if (hIn && (uint)iw < (uint)g.In[2])
+                            {
+                                float v = row[iw];
+                                if (_max) { if (v > acc || float.IsNaN(v)) acc = v; }
+                                else acc += v;
+                                count++;
+                            }
+                            // Positions inside the padded extent count for count_include_pad; ones past it (ceil_mode) do not.
+                            if (hPad && iw < g.In[2] + g.PadEnd[2]) padded++;
+                        }
+                    }
+                }
+                float result;
+                if (_max) result = acc;
+                else result = acc / (_countPad ? Math.Max(padded, 1) : Math.Max(count, 1));
+                y[(od * g.Out[1] + oh) * g.Out[2] + ow] = result;
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using ModelGen.Runtime.Kernels.Elementwise;
+
+namespace ModelGen.Runtime.Kernels.Gemm;
+
+/// <summary>The activations the optimizer may fuse into Conv / Gemm / MatMul (attribute <c>activation</c>).</summary>
+internal enum ActivationKind
+{
+    None,
+    Relu,
+    LeakyRelu,
+    Sigmoid,
+    Clip,
+    Tanh,
+}
+
+/// <summary>
+/// What the SGEMM core does to each finished output tile while it is still in registers:
+/// y = act(alpha * (A·B) + [old C] + columnBias[j] + rowBias[i]).
+/// </summary>
+internal unsafe struct Epilogue
+{
+    public float Alpha;
+    /// <summary>Add the value already in C (Gemm with a C that was pre-filled as beta * C).</summary>
+    public bool Accumulate;
+    /// <summary>Per-column bias (length N, already scaled), or null.</summary>
+    public float* ColumnBias;
+    /// <summary>Per-row bias (length M; Conv's per-output-channel bias), or null.</summary>
+    public float* RowBias;
+    public ActivationKind Activation;
+    public float ActivationAlpha;
+    public float ActivationMin;
+    public float ActivationMax;
+
+    public static Epilogue Plain => new() { Alpha = 1f };
+
+    /// <summary>Reads the fused-activation attributes of a step; fails for anything unknown.</summary>
+    public static Epilogue FromStep(BindContext context)
+    {
+        var e = Plain;
+        string name = context.Step.GetString("activation", "");
+        e.Activation = name switch
+        {
+            "" => ActivationKind.None,
+            "Relu" => ActivationKind.Relu,
+            "LeakyRelu" => ActivationKind.LeakyRelu,
+            "Sigmoid" => ActivationKind.Sigmoid,
+            "Clip" => ActivationKind.Clip,
+            "Tanh" => ActivationKind.Tanh,
+            _ => throw context.Fail($"fused activation '{name}' is not supported (supported: Relu, LeakyRelu, Sigmoid, Clip, Tanh)"),
+        };
+        e.ActivationAlpha = context.Step.GetFloat("activation_alpha", 0.01f);
+        e.ActivationMin = context.Step.GetFloat("activation_min", float.NegativeInfinity);
+        e.ActivationMax = context.Step.GetFloat("activation_max", float.PositiveInfinity);
+        return e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector256<float> Activate(Vector256<float> v) => Activation switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => new ReluOp().Invoke(v),
+        ActivationKind.LeakyRelu => new LeakyReluOp(ActivationAlpha).Invoke(v),
+        ActivationKind.Sigmoid => new SigmoidOp().Invoke(v),
+        ActivationKind.Clip => new ClipOp(ActivationMin, ActivationMax).Invoke(v),
+        _ => new TanhOp().Invoke(v),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly float Activate(float v) => Activation switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => new ReluOp().Invoke(v),
+        ActivationKind.LeakyRelu => new LeakyReluOp(ActivationAlpha).Invoke(v),
+        ActivationKind.Sigmoid => new SigmoidOp().Invoke(v),
+        ActivationKind.Clip => new ClipOp(ActivationMin, ActivationMax).Invoke(v),
+        _ => new TanhOp().Invoke(v),
+    };
+
+    /// <summary>Applies the activation to a whole buffer (paths that cannot fuse it, e.g. when K is split).</summary>
+    public readonly void ActivateInPlace(float* y, long n)
+    {
+        switch (Activation)
+        {
+            case ActivationKind.None: break;
+            case ActivationKind.Relu: UnaryLoop.Run(new ReluOp(), y, y, n); break;
+            case ActivationKind.LeakyRelu: UnaryLoop.Run(new LeakyReluOp(ActivationAlpha), y, y, n); break;
+            case ActivationKind.Sigmoid: UnaryLoop.Run(new SigmoidOp(), y, y, n); break;
+            case ActivationKind.Clip: UnaryLoop.Run(new ClipOp(ActivationMin, ActivationMax), y, y, n); break;
+            default: UnaryLoop.Run(new TanhOp(), y, y, n); break;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelGen.Runtime.Kernels.Gemm;
+
+/// <summary>
+/// The one fp32 matrix-multiply core (Gemm, MatMul and Conv all use it): C[M,N] = A[M,K]·B[K,N]
+/// with a fused <see cref="Epilogue"/>. Operands are first packed — A into blocks of
+/// <see cref="MR"/> rows stored k-major, B into panels of <see cref="NR"/> columns stored k-major,
+/// both zero-padded — so the micro-kernel streams both contiguously and keeps a full
+/// MR×NR tile of C in 12 256-bit registers (FMA), touching C only once per tile.
+/// </summary>
+internal static unsafe class Sgemm
+{
+    public const int MR = 6;
+    public const int NR = 16;
+
+    public static int RowBlocks(int m) => (m + MR - 1) / MR;
+    public static int ColumnPanels(int n) => (n + NR - 1) / NR;
+
+    /// <summary>Floats needed for packed A.</summary>
+    public static long PackedASize(int m, int k) => (long)RowBlocks(m) * MR * Math.Max(k, 1);
+
+    /// <summary>Floats needed for packed B.</summary>
+    public static long PackedBSize(int k, int n) => (long)ColumnPanels(n) * NR * Math.Max(k, 1);
+
+    /// <summary>Packs A where element (i, p) is at <c>a[i*rowStride + p*colStride]</c> (any layout, so transA is free).</summary>
+    public static void PackA(float* a, long rowStride, long colStride, int m, int k, float* dst)
+    {
+        for (int ib = 0; ib < m; ib += MR)
+        {
+            int rows = Math.Min(MR, m - ib);
+            float* block = dst + (long)ib * k;
+            for (int r = 0; r < rows; r++)
+            {
+                float* src = a + (ib + r) * rowStride;
+                float* d = block + r;
+                if (colStride == 1)
+                {
+                    for (int p = 0; p < k; p++) d[p * MR] = src[p];
+                }
+                else
+                {
+                    for (int p = 0; p < k; p++) d[p * MR] = src[p * colStride];
+                }
+            }
+            for (int r = rows; r < MR; r++)
+            {
+                for (int p = 0; p < k; p++) block[p * MR + r] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Packs B where element (p, j) is at <c>b[p*rowStride + j*colStride]</c> (any layout, so transB is free).</summary>
+    public static void PackB(float* b, long rowStride, long colStride, int k, int n, float* dst)
+    {
+        for (int jb = 0; jb < n; jb += NR)
+        {
+            int cols = Math.Min(NR, n - jb);
+            float* panel = dst + (long)jb * k;
+            if (cols == NR && colStride == 1)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    float* src = b + p * rowStride + jb;
+                    Vector256.Load(src).Store(panel + p * NR);
+                    Vector256.Load(src + 8).Store(panel + p * NR + 8);
+                }
+                continue;
+            }
+            for (int p = 0; p < k; p++)
+            {
+                float* src = b + p * rowStride + jb * colStride;
+                float* d = panel + p * NR;
+                int j = 0;
+                for (; j < cols; j++) d[j] = src[j * colStride];
+                for (; j < NR; j++) d[j] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Computes tiles [<paramref name="tileBegin"/>, <paramref name="tileEnd"/>) of C; tiles go panel-major so a packed B panel stays in cache.</summary>
+    public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
+    {
+        int rowBlocks = RowBlocks(m);
+        for (int t = tileBegin; t < tileEnd; t++)
+        {
+            int jb = t / rowBlocks * NR;
+            int ib = t % rowBlocks * MR;
+            MicroKernel(packedA + (long)ib * k, packedB + (long)jb * k, k, c + ib * ldc + jb, ldc,
+                Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
+
+    private static void MicroKernel(float* a, float* b, int k, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = MulAdd(a0, b0, c00);
+            c01 = MulAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = MulAdd(a1, b0, c10);
+            c11 = MulAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = MulAdd(a2, b0, c20);
+            c21 = MulAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = MulAdd(a3, b0, c30);
+            c31 = MulAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = MulAdd(a4, b0, c40);
+            c41 = MulAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = MulAdd(a5, b0, c50);
+            c51 = MulAdd(a5, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        StoreRow(c, c00, c01, cols, row0, col0, e);
+        if (rows > 1) StoreRow(c + ldc, c10, c11, cols, row0 + 1, col0, e);
+        if (rows > 2) StoreRow(c + 2 * ldc, c20, c21, cols, row0 + 2, col0, e);
+        if (rows > 3) StoreRow(c + 3 * ldc, c30, c31, cols, row0 + 3, col0, e);
+        if (rows > 4) StoreRow(c + 4 * ldc, c40, c41, cols, row0 + 4, col0, e);
+        if (rows > 5) StoreRow(c + 5 * ldc, c50, c51, cols, row0 + 5, col0, e);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, int cols, int row, int col0, in Epilogue e)
+    {
+        if (e.Alpha != 1f)
+        {
+            v0 *= e.Alpha;
+            v1 *= e.Alpha;
+        }
+        if (e.RowBias != null)
+        {
+            var rb = Vector256.Create(e.RowBias[row]);
+            v0 += rb;
+            v1 += rb;
+        }
+        if (cols == NR)
+        {
+            if (e.Accumulate)
+            {
+                v0 += Vector256.Load(c);
+                v1 += Vector256.Load(c + 8);
+            }
+            if (e.ColumnBias != null)
+            {
+                v0 += Vector256.Load(e.ColumnBias + col0);
+                v1 += Vector256.Load(e.ColumnBias + col0 + 8);
+            }
+            e.Activate(v0).Store(c);
+            e.Activate(v1).Store(c + 8);
+            return;
+        }
+        // Partial panel at the right edge: finish through a stack tile (no heap, no over-read of C or bias).
+        float* tile = stackalloc float[NR];
+        v0.Store(tile);
+        v1.Store(tile + 8);
+        for (int j = 0; j < cols; j++)
+        {
+            float v = tile[j];
+            if (e.Accumulate) v += c[j];
+            if (e.ColumnBias != null) v += e.ColumnBias[col0 + j];
+            c[j] = e.Activate(v);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using ModelGen.Runtime.Kernels.Conv;
+using ModelGen.Runtime.Kernels.Elementwise;
+using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Kernels.Normalization;
+using ModelGen.Runtime.Kernels.Tensor;
+
+namespace ModelGen.Runtime.Kernels;
+
+/// <summary>Binds the kernel for a plan step by its ONNX op type; anything unsupported fails naming the op and step.</summary>
+internal static class KernelFactory
+{
+    /// <summary>Every op type <see cref="Create"/> accepts.</summary>
+    public static readonly IReadOnlySet<string> SupportedOps = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Gemm", "MatMul", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+        "BatchNormalization", "LRN", "InstanceNormalization",
+        "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Pow",
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Elu", "Selu", "Exp", "Log", "Sqrt", "Neg", "Abs",
+        "Erf", "Softplus", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
+        "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+        "Transpose", "Concat", "ConstantOfShape", "Shape", "Gather", "Cast",
+    };
+
+    public static Kernel Create(BindContext c)
+    {
+        var step = c.Step;
+        if (step.Find("activation") is not null && step.Op is not ("Conv" or "Gemm" or "MatMul"))
+        {
+            throw c.Fail("a fused activation is only supported on Conv, Gemm and MatMul");
+        }
+        switch (step.Op)
+        {
+            case "Gemm": return new GemmKernel(c);
+            case "MatMul": return new MatMulKernel(c);
+            case "Conv": return new ConvKernel(c);
+            case "MaxPool": return new PoolKernel(c, max: true);
+            case "AveragePool": return new PoolKernel(c, max: false);
+            case "GlobalAveragePool": return new GlobalPoolKernel(c, max: false);
+            case "GlobalMaxPool": return new GlobalPoolKernel(c, max: true);
+            case "BatchNormalization": return new BatchNormKernel(c);
+            case "LRN": return new LrnKernel(c);
+            case "InstanceNormalization": return new InstanceNormKernel(c);
+
+            case "Add": return Binary(c, new AddOp());
+            case "Sub": return Binary(c, new SubOp());
+            case "Mul": return Binary(c, new MulOp());
+            case "Div": return Binary(c, new DivOp());
+            case "Max": return Binary(c, new MaxOp());
+            case "Min": return Binary(c, new MinOp());
+            case "Sum": return Binary(c, new AddOp());
+            case "Mean": return new BinaryKernel<AddOp>(c, new AddOp(), 1f / c.InputCount);
+            case "Pow": return new BinaryKernel<PowOp>(c, new PowOp());
+
+            case "Relu": return new UnaryKernel<ReluOp>(c, new ReluOp());
+            case "LeakyRelu": return new UnaryKernel<LeakyReluOp>(c, new LeakyReluOp(step.GetFloat("alpha", 0.01f)));
+            case "Sigmoid": return new UnaryKernel<SigmoidOp>(c, new SigmoidOp());
+            case "Tanh": return new UnaryKernel<TanhOp>(c, new TanhOp());
+            case "Clip": return Clip(c);
+            case "Elu": return new UnaryKernel<EluOp>(c, new EluOp(step.GetFloat("alpha", 1f)));
+            case "Selu": return new UnaryKernel<SeluOp>(c, new SeluOp(step.GetFloat("alpha", 1.67326319217681884765625f), step.GetFloat("gamma", 1.05070102214813232421875f)));
+            case "Exp": return new UnaryKernel<ExpOp>(c, new ExpOp());
+            case "Log": return new UnaryKernel<LogOp>(c, new LogOp());
+            case "Sqrt": return new UnaryKernel<SqrtOp>(c, new SqrtOp());
+            case "Neg": return new UnaryKernel<NegOp>(c, new NegOp());
+            case "Abs": return new UnaryKernel<AbsOp>(c, new AbsOp());
+            case "Erf": return new UnaryKernel<ErfOp>(c, new ErfOp());
+            case "Softplus": return new UnaryKernel<SoftplusOp>(c, new SoftplusOp());
+            case "HardSigmoid": return new UnaryKernel<HardSigmoidOp>(c, new HardSigmoidOp(step.GetFloat("alpha", 0.2f), step.GetFloat("beta", 0.5f)));
+            case "HardSwish": return new UnaryKernel<HardSwishOp>(c, new HardSwishOp());
+            case "Softmax": return new SoftmaxKernel(c, log: false);
+            case "LogSoftmax": return new SoftmaxKernel(c, log: true);
+
+            case "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Identity" or "Dropout": return new CopyKernel(c);
+            case "Transpose": return new TransposeKernel(c);
+            case "Concat": return new ConcatKernel(c);
+            case "ConstantOfShape": return new ConstantOfShapeKernel(c);
+            case "Shape": return new ShapeKernel(c);
+            case "Gather": return new GatherKernel(c);
+            case "Cast": return new CastKernel(c);
+            default:
+                throw c.Fail($"operator '{step.Op}' is not supported by the ModelGen CPU runtime (supported: {string.Join(", ", SupportedOps.Order(StringComparer.Ordinal))})");
+        }
+    }
+
+    private static Kernel Binary<TOp>(BindContext c, TOp op) where TOp : struct, IBinaryOp
+    {
+        var type = c.Input(0).Type;
+        if (type == ElementType.Float) return new BinaryKernel<TOp>(c, op);
+        if (c.Step.Op is "Sum") throw c.Fail($"Sum supports only float, not {type.ToOnnxName()}");
+        return type switch
+        {
+            ElementType.Int64 => new IntegerBinaryKernel<long>(c),
+            ElementType.Int32 => new IntegerBinaryKernel<int>(c),
+            ElementType.Double => new IntegerBinaryKernel<double>(c),
+            _ => throw c.Fail($"{c.Step.Op} supports float, double, int32 and int64, not {type.ToOnnxName()}"),
+        };
+    }
+
+    private static unsafe Kernel Clip(BindContext c)
+    {
+        float min = float.NegativeInfinity, max = float.PositiveInfinity;
+        if (c.Opset < 11)
+        {
+            min = c.Step.GetFloat("min", min);
+            max = c.Step.GetFloat("max", max);
+            return new UnaryKernel<ClipOp>(c, new ClipOp(min, max));
+        }
+        bool dynamic = false;
+        for (int i = 1; i <= 2; i++)
+        {
+            if (!c.HasInput(i)) continue;
+            if (c.Input(i).ElementCount != 1) throw c.Fail($"Clip bound input {i} must be a scalar");
+            if (c.Input(i).Storage == SlotStorage.Arena) dynamic = true;
+        }
+        if (dynamic) return new DynamicClipKernel(c);
+        if (c.HasInput(1)) min = *c.FloatInput(1);
+        if (c.HasInput(2)) max = *c.FloatInput(2);
+        return new UnaryKernel<ClipOp>(c, new ClipOp(min, max));
+    }
+}

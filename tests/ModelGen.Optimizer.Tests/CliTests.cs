@@ -1,0 +1,143 @@
+using ModelGen.Cli;
+using ModelGen.Onnx;
+using ModelGen.Onnx.Ir;
+using ModelGen.Runtime;
+using ModelGen.Tests;
+
+namespace ModelGen.Optimizer.Tests;
+
+/// <summary>
+/// The `modelgen` command: outputs, exit codes, and one MG1xxx error per kind of bad input, in
+/// MSBuild's canonical format, naming the file, with no stack trace.
+/// </summary>
+public class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CliApp.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static void AssertError(string file, string code, (int Code, string Out, string Err) r, string? mentions = null)
+    {
+        Assert.Equal(CliApp.BadInput, r.Code);
+        Assert.Contains($"{file}: error {code}: ", r.Err);
+        if (mentions is not null) Assert.Contains(mentions, r.Err);
+        Assert.DoesNotContain("   at ", r.Err); // no stack trace
+    }
+
+    [Fact]
+    public void Optimize_writes_spec_weights_and_onnx()
+    {
+        using var dir = new TempDir();
+        string model = TestModels.Mlp().Save(dir.Path, "my-mlp.onnx");
+        var r = Run("optimize", model, "--out", dir.File("out"));
+        Assert.True(r.Code == 0, r.Err);
+        // --name defaults to the file name in PascalCase.
+        foreach (var ext in new[] { ".mgspec", ".weights", ".onnx" }) Assert.True(File.Exists(dir.File("out/MyMlp" + ext)), ext);
+        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.File("out/MyMlp.mgspec")));
+        Assert.Equal("MyMlp", spec.Name);
+        Assert.Equal(new FileInfo(dir.File("out/MyMlp.weights")).Length, spec.WeightsBytes);
+        Assert.Contains("my-mlp.onnx -> MyMlp", r.Out);
+    }
+
+    [Fact]
+    public void Response_file_arguments_are_read_one_per_line()
+    {
+        using var dir = new TempDir();
+        string model = TestModels.Mlp().Save(dir.Path, "m.onnx");
+        File.WriteAllLines(dir.File("args.rsp"), new[] { "optimize", model, "--out", dir.File("o"), "--name", "Net" });
+        var r = Run("@" + dir.File("args.rsp"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(File.Exists(dir.File("o/Net.mgspec")));
+    }
+
+    [Fact]
+    public void Missing_file_is_MG1001()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("nope.onnx");
+        AssertError(path, ErrorCodes.FileNotFound, Run("optimize", path, "--out", dir.File("o")));
+    }
+
+    [Fact]
+    public void Corrupt_file_is_MG1002()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("corrupt.onnx");
+        var bytes = new byte[4096];
+        new Random(5).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        AssertError(path, ErrorCodes.CorruptModel, Run("optimize", path, "--out", dir.File("o")));
+        Assert.False(File.Exists(dir.File("o/Corrupt.mgspec")));
+    }
+
+    [Fact]
+    public void Truncated_file_is_MG1003()
+    {
+        using var dir = new TempDir();
+        var bytes = File.ReadAllBytes(TestModels.SmallCnn().Save(dir.Path, "full.onnx"));
+        string path = dir.File("truncated.onnx");
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        AssertError(path, ErrorCodes.TruncatedModel, Run("optimize", path, "--out", dir.File("o")));
+    }
+
+    [Fact]
+    public void Unsupported_op_is_MG1004_and_names_the_op()
+    {
+        using var dir = new TempDir();
+        var m = new TestModels(6);
+        var x = m.Input("x", 1, 4);
+        m.Output(m.Node("Hardmax", new[] { x }));
+        string path = m.Save(dir.Path, "hardmax.onnx");
+        AssertError(path, ErrorCodes.UnsupportedOp, Run("optimize", path, "--out", dir.File("o")), mentions: "Hardmax");
+    }
+
+    [Fact]
+    public void Shape_mismatch_is_MG1005()
+    {
+        using var dir = new TempDir();
+        var m = new TestModels(7);
+        var x = m.Input("x", 1, 12);
+        // Gemm needs K to agree: the input has 12 columns, the weight 10 rows.
+        m.Output(m.Node("Gemm", new[] { x, m.Weight("w", new[] { 10, 3 }) }));
+        string path = m.Save(dir.Path, "mismatch.onnx");
+        AssertError(path, ErrorCodes.ShapeMismatch, Run("optimize", path, "--out", dir.File("o")));
+    }
+
+    [Fact]
+    public void Bad_arguments_are_MG1010()
+    {
+        Assert.Equal(CliApp.BadInput, Run("optimize").Code);
+        Assert.Contains("error MG1010", Run("frobnicate").Err);
+        Assert.Contains("error MG1010", Run("optimize", "x.onnx", "--out", "o", "--name", "1bad").Err);
+        Assert.Equal(CliApp.Success, Run("--help").Code);
+    }
+
+    [Fact]
+    public void Symbolic_batch_is_compiled_as_one_with_a_warning()
+    {
+        using var dir = new TempDir();
+        var m = new TestModels(8);
+        m.Graph.Inputs.Add(new TensorInfo("x", ElementType.Float, new[] { Dim.Symbolic("N"), Dim.Of(4) }));
+        m.Output(m.Node("Relu", new[] { "x" }));
+        string path = m.Save(dir.Path, "dyn.onnx");
+        var r = Run("optimize", path, "--out", dir.File("o"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains($"{path}: warning {ModelOptimizer.SymbolicDimensionWarning}: ", r.Out);
+    }
+
+    [Fact]
+    public void Real_ir3_model_keeps_weights_out_of_the_inputs()
+    {
+        using var dir = new TempDir();
+        string model = TestData.Require("real/mnist-8.onnx");
+        var r = Run("optimize", model, "--out", dir.File("o"), "--name", "Mnist");
+        Assert.True(r.Code == 0, r.Err);
+        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.File("o/Mnist.mgspec")));
+        Assert.Equal("Input3", Assert.Single(spec.Inputs).Name);
+        Assert.Equal("Plus214_Output_0", Assert.Single(spec.Outputs).Name);
+    }
+}

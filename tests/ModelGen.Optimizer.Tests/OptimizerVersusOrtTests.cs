@@ -1,0 +1,95 @@
+using ModelGen.Onnx;
+
+namespace ModelGen.Optimizer.Tests;
+
+/// <summary>
+/// The optimized plan, run by the interpreter (the predictor's own executor and kernels), must
+/// give ONNX Runtime's answers on the original model: norm-wise relative error
+/// max|actual − expected| / max|expected| at most 1e-4.
+/// The optimized .onnx must also still run in ONNX Runtime and agree.
+/// </summary>
+public class OptimizerVersusOrtTests
+{
+    private const double Tolerance = 1e-4;
+
+    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm" };
+
+    private static TestModels Make(string name) => name switch
+    {
+        "Mlp" => TestModels.Mlp(),
+        "MatMulMlp" => TestModels.MatMulMlp(),
+        "SmallCnn" => TestModels.SmallCnn(),
+        "ConvBatchNorm" => TestModels.ConvBatchNorm(),
+        _ => throw new ArgumentException(name),
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Interpreter_matches_onnx_runtime_on_random_inputs(string name)
+    {
+        using var dir = new TempDir();
+        var m = Make(name);
+        string path = m.Save(dir.Path, name + ".onnx");
+        var result = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("out"), name));
+        using var interpreter = result.CreateInterpreter();
+        var input = interpreter.Inputs[0];
+
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var x = m.RandomInput((int)input.ElementCount);
+            var expected = OrtReference.Run(path, (input.Name, input.Shape, x));
+            var actual = interpreter.RunFloats(x);
+            double err = Compare.MaxRelativeError(expected[0], actual[0]);
+            Assert.True(err <= Tolerance, $"{name} trial {trial}: max relative error {err:E2} > {Tolerance:E0}");
+
+            // The optimized model file is standard ONNX and agrees too.
+            var fromOptimized = OrtReference.Run(dir.File($"out/{name}.onnx"), (input.Name, input.Shape, x));
+            double err2 = Compare.MaxRelativeError(expected[0], fromOptimized[0]);
+            Assert.True(err2 <= Tolerance, $"{name} optimized .onnx in ORT: max relative error {err2:E2}");
+        }
+    }
+
+    [Fact]
+    public void Fusion_and_folding_shrink_the_plan()
+    {
+        using var dir = new TempDir();
+        var cnn = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.SmallCnn().Save(dir.Path, "cnn.onnx"), "", "Cnn"));
+        // Conv+Relu twice fuse; Flatten stays a copy: 8 nodes become 6 steps.
+        Assert.Equal(8, cnn.OriginalNodes);
+        Assert.Equal(6, cnn.Steps);
+        Assert.Equal(2, cnn.PassCounts["activation-fusion"]);
+
+        var bn = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.ConvBatchNorm().Save(dir.Path, "bn.onnx"), "", "Bn"));
+        Assert.Equal(2, bn.PassCounts["batchnorm-folding"]);
+        Assert.DoesNotContain(bn.Optimized.Graph.Nodes, n => n.OpType == "BatchNormalization");
+        Assert.Contains(bn.Optimized.Graph.Nodes, n => n.OpType == "Conv" && n.GetString("activation", "") == "Clip");
+
+        var mlp = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.MatMulMlp().Save(dir.Path, "mm.onnx"), "", "Mm"));
+        // Reshape by a constant shape, MatMul+Add+LeakyRelu, MatMul+Add+Sigmoid, Gemm, Tanh.
+        Assert.Equal(4, mlp.Steps);
+        Assert.All(mlp.Optimized.Graph.Nodes.Where(n => n.OpType == "MatMul"), n => Assert.Equal(3, n.Inputs.Count));
+    }
+
+    [Fact]
+    public void Memory_planner_reuses_buffers()
+    {
+        using var dir = new TempDir();
+        var result = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.SmallCnn().Save(dir.Path, "cnn.onnx"), "", "Cnn"));
+        var spec = result.Compiled.Spec;
+        long sum = spec.Slots.Where(s => s.Storage == Spec.SlotStorage.Arena).Sum(s => Spec.SpecReader.ByteLength(s));
+        Assert.True(spec.ArenaBytes < sum, $"arena {spec.ArenaBytes} B should be smaller than the {sum} B of all activations");
+    }
+
+    [Fact]
+    public void Outputs_are_byte_identical_across_runs()
+    {
+        using var dir = new TempDir();
+        string path = TestModels.SmallCnn().Save(dir.Path, "cnn.onnx");
+        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("a"), "Cnn"));
+        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("b"), "Cnn"));
+        foreach (var ext in new[] { ".mgspec", ".weights", ".onnx" })
+        {
+            Assert.Equal(File.ReadAllBytes(dir.File("a/Cnn" + ext)), File.ReadAllBytes(dir.File("b/Cnn" + ext)));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using ModelGen.Runtime;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>Pools against the definition. Tolerance: rel 1e-5, abs 1e-6 (max is exact; average sums a handful of values).</summary>
+public class PoolTests
+{
+    public static TheoryData<bool, int[], int[], int[], int[], int[], bool, bool> Cases() => new()
+    {
+        // max, x shape, kernel, strides, pads, dilations, ceil_mode, count_include_pad
+        { true, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
+        { true, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
+        { true, [1, 2, 17, 13], [3, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        { true, [1, 2, 20, 20], [3, 3], [1, 1], [2, 2, 2, 2], [2, 2], false, false },
+        { true, [1, 3, 33], [4], [3], [1, 2], [1], false, false },
+        { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
+        { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
+        { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },
+        { false, [1, 2, 17, 13], [3, 2], [2, 2], [1, 0, 1, 0], [1, 1], true, true },
+        { false, [1, 2, 17, 13], [3, 2], [2, 2], [1, 0, 1, 0], [1, 1], true, false },
+        { false, [1, 2, 5, 6, 7], [2, 3, 2], [1, 2, 2], [0, 1, 0, 1, 1, 1], [1, 1, 1], false, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void PoolMatchesDefinition(bool max, int[] xs, int[] kernel, int[] strides, int[] pads, int[] dilations, bool ceil, bool countPad)
+    {
+        int rank = xs.Length - 2;
+        var ys = new int[xs.Length];
+        ys[0] = xs[0];
+        ys[1] = xs[1];
+        for (int d = 0; d < rank; d++)
+        {
+            int span = xs[2 + d] + pads[d] + pads[rank + d] - ((kernel[d] - 1) * dilations[d] + 1);
+            int o = (ceil ? (span + strides[d] - 1) / strides[d] : span / strides[d]) + 1;
+            if (ceil && (o - 1) * strides[d] >= xs[2 + d] + pads[d]) o--;
+            ys[2 + d] = o;
+        }
+        var x = Data.Random(21, Data.Count(xs));
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        var attributes = new List<PlanAttribute>
+        {
+            PlanAttribute.Ints("kernel_shape", ConvTests.Longs(kernel)), PlanAttribute.Ints("strides", ConvTests.Longs(strides)),
+            PlanAttribute.Ints("pads", ConvTests.Longs(pads)), PlanAttribute.Int("ceil_mode", ceil ? 1 : 0),
+        };
+        if (max) attributes.Add(PlanAttribute.Ints("dilations", ConvTests.Longs(dilations)));
+        else attributes.Add(PlanAttribute.Int("count_include_pad", countPad ? 1 : 0));
+        plan.Step(max ? "MaxPool" : "AveragePool", [ix], [iy], [.. attributes]);
+        var y = plan.Run(x)[0];
+        Data.Close(Reference.Pool(x, xs, kernel, strides, pads, dilations, ys, max, countPad), y, 1e-5f, 1e-6f);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GlobalPoolsReduceEachPlane(bool max)
+    {
+        int[] xs = [2, 5, 7, 9];
+        var x = Data.Random(22, Data.Count(xs));
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iy = plan.Arena("Y", [2, 5, 1, 1]);
+        plan.Output(iy);
+        plan.Step(max ? "GlobalMaxPool" : "GlobalAveragePool", [ix], [iy]);
+        var y = plan.Run(x)[0];
+        var expected = Enumerable.Range(0, 10).Select(p => x.Skip(p * 63).Take(63)).Select(s => max ? s.Max() : s.Average()).ToArray();
+        Data.Close(expected, y, 1e-5f, 1e-6f);
+    }
+}
