@@ -8,6 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 samples="$root/samples"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
+mkdir -p "$root/artifacts/packages"
 echo "== packing ModelGen"
 dotnet pack "$root/src/ModelGen.Package/ModelGen.Package.csproj" -c Release -o "$root/artifacts/packages" -nologo -v:q
 

@@ -71,6 +71,16 @@ public sealed class GraphBuilder
     public string Node(string opType, string[] inputs, params OnnxAttribute[] attributes) =>
         Node(opType, inputs, 1, attributes)[0];
 
+    /// <summary>Adds a one-output node whose output has the given name (a graph output's public name, say).</summary>
+    public string NamedNode(string opType, string[] inputs, string output, params OnnxAttribute[] attributes)
+    {
+        Claim(output);
+        var node = new OnnxNode(opType, $"{opType.ToLowerInvariant()}_{_nodes.Count}", inputs, new[] { output });
+        foreach (var a in attributes) node.Set(a);
+        _nodes.Add(node);
+        return output;
+    }
+
     /// <summary>Adds a node with <paramref name="outputCount"/> outputs; returns their names.</summary>
     public string[] Node(string opType, string[] inputs, int outputCount, params OnnxAttribute[] attributes)
     {

@@ -5,6 +5,7 @@ using ModelGen.Runtime;
 namespace ModelGen.Runtime.Tests;
 
 /// <summary>Whole plans (an MLP and a small CNN) against composed references, zero allocation per call, and error handling.</summary>
+[Collection("SharedPool")]
 public class ExecutorTests
 {
     /// <summary>MLP: Gemm(+fused Relu) -> Gemm -> Softmax. batch x inputs -> hidden -> classes.</summary>

@@ -18,7 +18,9 @@ internal sealed class WorkerPool
     private static readonly Lazy<WorkerPool> LazyShared = new(() => new WorkerPool(Environment.ProcessorCount - 1));
 
     private readonly Worker[] _workers;
-    private readonly ManualResetEventSlim _done = new(false);
+    // A semaphore rather than ManualResetEventSlim: the latter allocates its lock object lazily on the
+    // first wait that blocks, which could land inside a measured (zero-allocation) call.
+    private readonly SemaphoreSlim _done = new(0);
     private int _busy;
     private int _pending;
     private IParallelWork? _work;
@@ -60,7 +62,6 @@ internal sealed class WorkerPool
             _work = work;
             _parts = parts;
             _failure = null;
-            _done.Reset();
             Volatile.Write(ref _pending, helpers);
             for (int w = 0; w < helpers; w++) _workers[w].Signal.Release();
             // The caller takes part 0 and any parts beyond the workers' count.
@@ -79,7 +80,7 @@ internal sealed class WorkerPool
     private void Finished(Exception? failure)
     {
         if (failure is not null) Interlocked.CompareExchange(ref _failure, failure, null);
-        if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        if (Interlocked.Decrement(ref _pending) == 0) _done.Release();
     }
 
     private sealed class Worker
