@@ -32,7 +32,7 @@ internal static class KernelFactory
         {
             case "Gemm": return new GemmKernel(c);
             case "MatMul": return new MatMulKernel(c);
-            case "Conv": return new ConvKernel(c);
+            case "Conv": return DepthwiseConvKernel.Applies(c) ? new DepthwiseConvKernel(c) : new ConvKernel(c);
             case "MaxPool": return new PoolKernel(c, max: true);
             case "AveragePool": return new PoolKernel(c, max: false);
             case "GlobalAveragePool": return new GlobalPoolKernel(c, max: false);
@@ -92,7 +92,14 @@ internal static class KernelFactory
             ElementType.Int64 => new IntegerBinaryKernel<long>(c),
             ElementType.Int32 => new IntegerBinaryKernel<int>(c),
             ElementType.Double => new IntegerBinaryKernel<double>(c),
-            _ => throw c.Fail($"{c.Step.Op} supports float, double, int32 and int64, not {type.ToOnnxName()}"),
+            ElementType.Float16 => new IntegerBinaryKernel<Half>(c),
+            ElementType.Int16 => new IntegerBinaryKernel<short>(c),
+            ElementType.Int8 => new IntegerBinaryKernel<sbyte>(c),
+            ElementType.UInt8 => new IntegerBinaryKernel<byte>(c),
+            ElementType.UInt16 => new IntegerBinaryKernel<ushort>(c),
+            ElementType.UInt32 => new IntegerBinaryKernel<uint>(c),
+            ElementType.UInt64 => new IntegerBinaryKernel<ulong>(c),
+            _ => throw c.Fail($"{c.Step.Op} does not support {type.ToOnnxName()}"),
         };
     }
 

@@ -33,7 +33,14 @@ public sealed unsafe class PlanExecutor : IDisposable
         }
         _plan = plan;
         _weights = weights;
-        _arena = new NativeBuffer(plan.ArenaBytes);
+        try
+        {
+            _arena = new NativeBuffer(plan.ArenaBytes);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new ModelGenException($"Cannot allocate the plan's {plan.ArenaBytes}-byte arena: out of memory.", e);
+        }
         _kernels = new Kernel[plan.Steps.Length];
         try
         {

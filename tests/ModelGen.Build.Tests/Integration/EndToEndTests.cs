@@ -77,6 +77,17 @@ public sealed class EndToEndTests : IDisposable
                     model.Predict(input.AsSpan(i * inLength, inLength), output.AsSpan(i * outLength, outLength));
             }
             File.WriteAllBytes(args[4], MemoryMarshal.AsBytes(output.AsSpan()).ToArray());
+
+            // Allocation check: 1,000 calls after a warm-up must allocate nothing on this thread.
+            using (var net = new App.Net())
+            {
+                var x = new float[App.Net.XLength];
+                var y = new float[App.Net.YLength];
+                for (int i = 0; i < 100; i++) net.Predict(x, y);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 1000; i++) net.Predict(x, y);
+                Console.WriteLine($"allocated-bytes-per-1000-calls={GC.GetAllocatedBytesForCurrentThread() - before}");
+            }
             """);
 
         // (a) Build, run, compare with ONNX Runtime.
@@ -124,6 +135,8 @@ public sealed class EndToEndTests : IDisposable
 
         var run = Dotnet(package, folder, appDll, which, inLength.ToString(), outLength.ToString(), inPath, outPath);
         Assert.True(run.ExitCode == 0, run.ToString());
+        // The generated Predict allocates nothing after construction (GC.GetAllocatedBytesForCurrentThread).
+        Assert.Contains("allocated-bytes-per-1000-calls=0", run.Output);
         var actual = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(outPath)).ToArray();
         Assert.Equal(outLength * Samples, actual.Length);
 

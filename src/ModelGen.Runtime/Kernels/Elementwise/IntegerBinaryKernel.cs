@@ -3,8 +3,8 @@ using System.Numerics;
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
 /// <summary>
-/// Add, Sub, Mul, Div, Max, Min on integer or double tensors with broadcasting — mostly shape
-/// arithmetic the optimizer folds at build time, so a plain scalar loop. Integer division by zero
+/// Add, Sub, Mul, Div, Max, Min on integer, double or float16 tensors with broadcasting — mostly shape
+/// arithmetic the optimizer folds at build time, so a plain scalar loop. Integer overflow wraps, as in numpy. Integer division by zero
 /// fails with a message naming the step.
 /// </summary>
 internal sealed unsafe class IntegerBinaryKernel<T> : Kernel where T : unmanaged, INumber<T>
@@ -51,7 +51,7 @@ internal sealed unsafe class IntegerBinaryKernel<T> : Kernel where T : unmanaged
             case "Max": return T.Max(a, b);
             case "Min": return T.Min(a, b);
             default:
-                if (T.IsZero(b) && typeof(T) != typeof(double)) throw _context.Fail("integer division by zero");
+                if (T.IsZero(b) && typeof(T) != typeof(double) && typeof(T) != typeof(Half)) throw _context.Fail("integer division by zero");
                 return a / b;
         }
     }

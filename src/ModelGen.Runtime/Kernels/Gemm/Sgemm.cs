@@ -11,6 +11,7 @@ namespace ModelGen.Runtime.Kernels.Gemm;
 /// both zero-padded — so the micro-kernel streams both contiguously and keeps a full
 /// MR×NR tile of C in 12 256-bit registers (FMA), touching C only once per tile.
 /// </summary>
+[SkipLocalsInit]
 internal static unsafe class Sgemm
 {
     public const int MR = 6;
@@ -99,6 +100,12 @@ internal static unsafe class Sgemm
 
     private static void MicroKernel(float* a, float* b, int k, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e)
     {
+        if (rows == 1)
+        {
+            // Batch-1 inference (a GEMV): skip the five padding rows, which would cost 6x the FMAs.
+            SingleRowKernel(a, b, k, c, cols, row0, col0, e);
+            return;
+        }
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < k; p++)
@@ -126,12 +133,44 @@ internal static unsafe class Sgemm
             a += MR;
             b += NR;
         }
-        StoreRow(c, c00, c01, cols, row0, col0, e);
-        if (rows > 1) StoreRow(c + ldc, c10, c11, cols, row0 + 1, col0, e);
-        if (rows > 2) StoreRow(c + 2 * ldc, c20, c21, cols, row0 + 2, col0, e);
-        if (rows > 3) StoreRow(c + 3 * ldc, c30, c31, cols, row0 + 3, col0, e);
-        if (rows > 4) StoreRow(c + 4 * ldc, c40, c41, cols, row0 + 4, col0, e);
-        if (rows > 5) StoreRow(c + 5 * ldc, c50, c51, cols, row0 + 5, col0, e);
+        // Park the tile on the stack before the epilogue: values live across the epilogue's calls would
+        // make the register allocator spill the accumulators inside the k loop.
+        float* tile = stackalloc float[MR * NR];
+        c00.Store(tile); c01.Store(tile + 8);
+        c10.Store(tile + 16); c11.Store(tile + 24);
+        c20.Store(tile + 32); c21.Store(tile + 40);
+        c30.Store(tile + 48); c31.Store(tile + 56);
+        c40.Store(tile + 64); c41.Store(tile + 72);
+        c50.Store(tile + 80); c51.Store(tile + 88);
+        for (int r = 0; r < rows; r++)
+        {
+            StoreRow(c + r * ldc, Vector256.Load(tile + r * NR), Vector256.Load(tile + r * NR + 8), cols, row0 + r, col0, e);
+        }
+    }
+
+    private static void SingleRowKernel(float* a, float* b, int k, float* c, int cols, int row0, int col0, in Epilogue e)
+    {
+        // Two accumulator pairs over alternating k hide the FMA latency that one pair would expose.
+        Vector256<float> c0 = default, c1 = default, d0 = default, d1 = default;
+        int p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            var a0 = Vector256.Create(a[0]);
+            c0 = MulAdd(a0, Vector256.Load(b), c0);
+            c1 = MulAdd(a0, Vector256.Load(b + 8), c1);
+            var a1 = Vector256.Create(a[MR]);
+            d0 = MulAdd(a1, Vector256.Load(b + NR), d0);
+            d1 = MulAdd(a1, Vector256.Load(b + NR + 8), d1);
+            a += 2 * MR;
+            b += 2 * NR;
+        }
+        if (p < k)
+        {
+            var a0 = Vector256.Create(a[0]);
+            c0 = MulAdd(a0, Vector256.Load(b), c0);
+            c1 = MulAdd(a0, Vector256.Load(b + 8), c1);
+        }
+        StoreRow(c, c0 + d0, c1 + d1, cols, row0, col0, e);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

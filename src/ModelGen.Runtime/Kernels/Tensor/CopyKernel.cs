@@ -12,6 +12,8 @@ internal sealed unsafe class CopyKernel : Kernel
     private readonly long _bytes;
     private readonly byte* _mask;
     private readonly long _maskBytes;
+    private readonly byte* _trainingMode; // Dropout's runtime training_mode input, or null
+    private readonly BindContext _context;
 
     public CopyKernel(BindContext context)
     {
@@ -21,6 +23,21 @@ internal sealed unsafe class CopyKernel : Kernel
         if (x.ElementCount != y.ElementCount)
         {
             throw context.Fail($"input {BindContext.ShapeText(x.Shape)} and output {BindContext.ShapeText(y.Shape)} have different element counts");
+        }
+        _context = context;
+        if (context.Step.Op == "Dropout" && context.HasInput(2))
+        {
+            // Training mode drops at random: an inference runtime cannot reproduce it, so refuse it.
+            var mode = context.Input(2);
+            if (mode.Type != ElementType.Bool || mode.ElementCount != 1) throw context.Fail("Dropout's training_mode must be a bool scalar");
+            if (mode.Storage == SlotStorage.Weights)
+            {
+                if (*context.InputPtr(2) != 0) throw context.Fail("training_mode=true is not supported (inference only)");
+            }
+            else
+            {
+                _trainingMode = context.InputPtr(2);
+            }
         }
         _source = context.InputPtr(0);
         _target = context.OutputPtr(0);
@@ -36,6 +53,7 @@ internal sealed unsafe class CopyKernel : Kernel
 
     public override void Execute()
     {
+        if (_trainingMode != null && *_trainingMode != 0) throw _context.Fail("training_mode=true is not supported (inference only)");
         if (_source != _target) Buffer.MemoryCopy(_source, _target, _bytes, _bytes);
         if (_mask != null) new Span<byte>(_mask, checked((int)_maskBytes)).Fill(1);
     }
