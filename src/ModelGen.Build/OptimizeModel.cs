@@ -56,6 +56,33 @@ namespace ModelGen.Build
         /// </summary>
         public string? DotnetPath { get; set; }
 
+        /// <summary>Metadata <c>Quantize</c>: None, Fp16, Int8, Int8Dynamic, Int8Weights; switch <c>--quantize</c>.</summary>
+        public string? Quantize { get; set; }
+
+        /// <summary>Metadata <c>Calibration</c>: MinMax, Percentile, Entropy; switch <c>--calibration</c>.</summary>
+        public string? Calibration { get; set; }
+
+        /// <summary>Metadata <c>CalibrationPercentile</c> (e.g. 99.99); switch <c>--calibration-percentile</c>.</summary>
+        public string? CalibrationPercentile { get; set; }
+
+        /// <summary>Metadata <c>CalibrationData</c> (full path); switch <c>--calibration-data</c>.</summary>
+        public string? CalibrationData { get; set; }
+
+        /// <summary>Metadata <c>ValidationData</c> (full path: .npz or a folder of test_data_set_*); switch <c>--validation-data</c>.</summary>
+        public string? ValidationData { get; set; }
+
+        /// <summary>Metadata <c>Metric</c>: Top1, Agreement, Cosine, MaxAbsError, Mse; switch <c>--metric</c>.</summary>
+        public string? Metric { get; set; }
+
+        /// <summary>Metadata <c>MaxAccuracyDrop</c> (e.g. 0.5% or 0.01); switch <c>--max-accuracy-drop</c>.</summary>
+        public string? MaxAccuracyDrop { get; set; }
+
+        /// <summary>Metadata <c>AccuracyFallback</c> (true/false); switch <c>--accuracy-fallback</c>.</summary>
+        public string? AccuracyFallback { get; set; }
+
+        /// <summary>Metadata <c>AllowUngated</c> (true/false); switch <c>--allow-ungated</c>.</summary>
+        public string? AllowUngated { get; set; }
+
         /// <summary>The item spec as the user wrote it, used to name the item in errors.</summary>
         public string? ItemSpec { get; set; }
 
@@ -74,15 +101,38 @@ namespace ModelGen.Build
         }
 
         /// <summary>The arguments, one per line, exactly as the response file holds them.</summary>
-        internal IReadOnlyList<string> GetArguments() => new[]
+        internal IReadOnlyList<string> GetArguments()
         {
-            "optimize",
-            Path.GetFullPath(ModelPath),
-            "--out",
-            Path.GetFullPath(OutputDirectory),
-            "--name",
-            ClassName,
-        };
+            var arguments = new List<string>
+            {
+                "optimize",
+                Path.GetFullPath(ModelPath),
+                "--out",
+                Path.GetFullPath(OutputDirectory),
+                "--name",
+                ClassName,
+            };
+            // Optional switches: only metadata with a value is passed, so the CLI's defaults apply.
+            Add(arguments, "--quantize", Quantize);
+            Add(arguments, "--calibration", Calibration);
+            Add(arguments, "--calibration-percentile", CalibrationPercentile);
+            Add(arguments, "--calibration-data", CalibrationData);
+            Add(arguments, "--validation-data", ValidationData);
+            Add(arguments, "--metric", Metric);
+            Add(arguments, "--max-accuracy-drop", MaxAccuracyDrop);
+            Add(arguments, "--accuracy-fallback", AccuracyFallback);
+            Add(arguments, "--allow-ungated", AllowUngated);
+            return arguments;
+        }
+
+        private static void Add(List<string> arguments, string option, string? value)
+        {
+            if (!string.IsNullOrWhiteSpace(value))
+            {
+                arguments.Add(option);
+                arguments.Add(value!.Trim());
+            }
+        }
 
         /// <inheritdoc />
         protected override string GenerateFullPathToTool() => DotnetHost.Resolve(DotnetPath);

@@ -25,7 +25,9 @@ namespace ModelGen.Build
         /// <summary>
         /// The items with metadata filled in: <c>ClassName</c>, <c>Namespace</c>, <c>Access</c>,
         /// <c>OutputDir</c> (full path, ending in a separator), <c>SpecPath</c>,
-        /// <c>WeightsPath</c>, <c>OnnxPath</c>, <c>WeightsResource</c> and <c>Source</c>.
+        /// <c>WeightsPath</c>, <c>OnnxPath</c>, <c>WeightsResource</c>, <c>Source</c>, full
+        /// <c>ValidationData</c>/<c>CalibrationData</c> paths and <c>DataInputs</c> (both, for the
+        /// incremental check).
         /// </summary>
         [Output]
         public ITaskItem[] Resolved { get; set; } = Array.Empty<ITaskItem>();
@@ -124,6 +126,52 @@ namespace ModelGen.Build
             item.SetMetadata("WeightsResource",
                 "ModelGen." + (string.IsNullOrEmpty(ns) ? string.Empty : ns + ".") + className + ".weights");
             item.SetMetadata("Source", source);
+
+            // Data files are relative to the project folder, like the model itself. CalibrationData
+            // defaults to ValidationData; both are inputs of the incremental check.
+            foreach (var name in new[] { "ValidationData", "CalibrationData" })
+            {
+                var value = model.GetMetadata(name);
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    item.SetMetadata(name, Path.GetFullPath(Path.Combine(ProjectDirectory, value.Trim())));
+                }
+                catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
+                {
+                    return Fail(model, "{0} '{1}' is not a valid path: {2}", name, value, e.Message);
+                }
+            }
+
+            var data = new List<string>();
+            foreach (var name in new[] { "ValidationData", "CalibrationData" })
+            {
+                var path = item.GetMetadata(name);
+                if (path.Length == 0)
+                {
+                    continue;
+                }
+
+                // A folder of test_data_set_* is compared file by file: a folder's own time
+                // stamp does not change when a file inside it is edited.
+                var files = Directory.Exists(path)
+                    ? Directory.GetFiles(path, "*", SearchOption.AllDirectories)
+                    : new[] { path };
+                Array.Sort(files, StringComparer.Ordinal);
+                foreach (var file in files)
+                {
+                    if (!data.Contains(file))
+                    {
+                        data.Add(file);
+                    }
+                }
+            }
+
+            item.SetMetadata("DataInputs", string.Join(";", data));
             return item;
         }
 

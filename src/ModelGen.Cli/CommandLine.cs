@@ -12,6 +12,37 @@ public sealed class CommandLine
     public bool Help { get; private set; }
     public bool Version { get; private set; }
 
+    /// <summary>--quantize: None, Fp16, Int8, Int8Dynamic, Int8Weights.</summary>
+    public string Quantize { get; private set; } = "None";
+
+    /// <summary>--calibration: MinMax, Percentile, Entropy.</summary>
+    public string Calibration { get; private set; } = "MinMax";
+
+    /// <summary>--calibration-percentile, in (0, 100].</summary>
+    public double CalibrationPercentile { get; private set; } = 99.99;
+
+    /// <summary>--calibration-data: defaults to the validation data.</summary>
+    public string? CalibrationData { get; private set; }
+
+    /// <summary>--validation-data: a .npz or a folder of test_data_set_* folders.</summary>
+    public string? ValidationData { get; private set; }
+
+    /// <summary>--metric: Top1, Agreement, Cosine, MaxAbsError, Mse; null = by labels.</summary>
+    public string? Metric { get; private set; }
+
+    /// <summary>--max-accuracy-drop: e.g. 1% (percentage points) or 0.01.</summary>
+    public string MaxAccuracyDrop { get; private set; } = "1%";
+
+    /// <summary>--accuracy-fallback true|false.</summary>
+    public bool AccuracyFallback { get; private set; } = true;
+
+    /// <summary>--allow-ungated true|false.</summary>
+    public bool AllowUngated { get; private set; }
+
+    private static readonly string[] QuantizeModes = { "None", "Fp16", "Int8", "Int8Dynamic", "Int8Weights" };
+    private static readonly string[] CalibrationMethods = { "MinMax", "Percentile", "Entropy" };
+    private static readonly string[] Metrics = { "Top1", "Agreement", "Cosine", "MaxAbsError", "Mse" };
+
     /// <exception cref="OnnxException">BadArguments, saying which argument is wrong.</exception>
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
@@ -35,6 +66,23 @@ public sealed class CommandLine
                 case "--out": c.OutputDirectory = Value(args, ref i, a); break;
                 case "--name": c.Name = Value(args, ref i, a); break;
                 case "--verbose": c.Verbose = true; break;
+                case "--quantize": c.Quantize = OneOf(Value(args, ref i, a), QuantizeModes, a); break;
+                case "--calibration": c.Calibration = OneOf(Value(args, ref i, a), CalibrationMethods, a); break;
+                case "--calibration-percentile":
+                    string p = Value(args, ref i, a);
+                    if (!double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double pct)
+                        || !(pct > 0 && pct <= 100))
+                    {
+                        throw Bad($"CalibrationPercentile must be a number in (0, 100], not '{p}'.");
+                    }
+                    c.CalibrationPercentile = pct;
+                    break;
+                case "--calibration-data": c.CalibrationData = Value(args, ref i, a); break;
+                case "--validation-data": c.ValidationData = Value(args, ref i, a); break;
+                case "--metric": c.Metric = OneOf(Value(args, ref i, a), Metrics, a); break;
+                case "--max-accuracy-drop": c.MaxAccuracyDrop = Value(args, ref i, a); break;
+                case "--accuracy-fallback": c.AccuracyFallback = Bool(Value(args, ref i, a), "AccuracyFallback"); break;
+                case "--allow-ungated": c.AllowUngated = Bool(Value(args, ref i, a), "AllowUngated"); break;
                 case "-h" or "--help": c.Help = true; break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw Bad($"unknown option '{a}'.");
@@ -59,6 +107,22 @@ public sealed class CommandLine
         if (i + 1 >= args.Count) throw Bad($"'{option}' needs a value.");
         return args[++i];
     }
+
+    /// <summary>Matches a value against allowed names, ignoring case; returns the canonical spelling.</summary>
+    private static string OneOf(string value, string[] allowed, string option) =>
+        allowed.FirstOrDefault(x => string.Equals(x, value, StringComparison.OrdinalIgnoreCase))
+        ?? throw Bad($"'{value}' is not a valid value for {option} ({MetadataName(option)} metadata); use one of {string.Join(", ", allowed)}.");
+
+    private static bool Bool(string value, string metadata) =>
+        bool.TryParse(value, out bool b) ? b : throw Bad($"{metadata} must be true or false, not '{value}'.");
+
+    private static string MetadataName(string option) => option switch
+    {
+        "--quantize" => "Quantize",
+        "--calibration" => "Calibration",
+        "--metric" => "Metric",
+        _ => option,
+    };
 
     private static OnnxException Bad(string message) => new(ErrorCodes.BadArguments, message);
 }
