@@ -83,6 +83,13 @@ namespace ModelGen.Build
         /// <summary>Metadata <c>AllowUngated</c> (true/false); switch <c>--allow-ungated</c>.</summary>
         public string? AllowUngated { get; set; }
 
+        /// <summary>
+        /// Folders the dotnet host probes for the CLI's dependencies that are not next to it
+        /// (<c>--additionalprobingpath</c>): the NuGet package root, where restore put ONNX
+        /// Runtime's native library for this machine. Property <c>NuGetPackageRoot</c>.
+        /// </summary>
+        public string? ProbingPath { get; set; }
+
         /// <summary>The item spec as the user wrote it, used to name the item in errors.</summary>
         public string? ItemSpec { get; set; }
 
@@ -141,8 +148,20 @@ namespace ModelGen.Build
         protected override string GenerateCommandLineCommands()
         {
             var builder = new CommandLineBuilder();
-            builder.AppendFileNameIfNotNull(OptimizerPath);
+            AppendHostArguments(builder);
             return builder.ToString();
+        }
+
+        /// <summary><c>exec [--additionalprobingpath dir] modelgen.dll</c>.</summary>
+        private void AppendHostArguments(CommandLineBuilder builder)
+        {
+            if (!string.IsNullOrWhiteSpace(ProbingPath))
+            {
+                builder.AppendSwitch("exec");
+                builder.AppendSwitchIfNotNull("--additionalprobingpath ", ProbingPath!.TrimEnd('/', '\\'));
+            }
+
+            builder.AppendFileNameIfNotNull(OptimizerPath);
         }
 
         /// <inheritdoc />
@@ -164,7 +183,7 @@ namespace ModelGen.Build
         {
             var builder = new CommandLineBuilder();
             builder.AppendFileNameIfNotNull(GenerateFullPathToTool());
-            builder.AppendFileNameIfNotNull(OptimizerPath);
+            AppendHostArguments(builder);
             foreach (var argument in GetArguments())
             {
                 builder.AppendTextUnquoted(" ");

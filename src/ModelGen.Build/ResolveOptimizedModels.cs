@@ -123,6 +123,8 @@ namespace ModelGen.Build
             item.SetMetadata("SpecPath", fullDir + className + ".mgspec");
             item.SetMetadata("WeightsPath", fullDir + className + ".weights");
             item.SetMetadata("OnnxPath", fullDir + className + ".onnx");
+            // Written only for lossy optimizations: the accuracy gate's and quantizer's report.
+            item.SetMetadata("ReportPath", fullDir + className + ".report.md");
             item.SetMetadata("WeightsResource",
                 "ModelGen." + (string.IsNullOrEmpty(ns) ? string.Empty : ns + ".") + className + ".weights");
             item.SetMetadata("Source", source);

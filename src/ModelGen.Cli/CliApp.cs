@@ -1,6 +1,8 @@
 using System.Globalization;
 using ModelGen.Onnx;
 using ModelGen.Optimizer;
+using ModelGen.Optimizer.Evaluation;
+using ModelGen.Optimizer.Quantization;
 
 namespace ModelGen.Cli;
 
@@ -56,10 +58,27 @@ public static class CliApp
             var options = new OptimizeOptions(command.ModelPath!, command.OutputDirectory!, command.Name!)
             {
                 Log = command.Verbose ? stdout.WriteLine : null,
+                Quantize = Enum.Parse<QuantizeMode>(command.Quantize),
+                Calibration = Enum.Parse<CalibrationMethod>(command.Calibration),
+                CalibrationPercentile = command.CalibrationPercentile,
+                CalibrationData = command.CalibrationData,
+                ValidationData = command.ValidationData,
+                Metric = command.Metric is null ? null : Enum.Parse<MetricKind>(command.Metric),
+                MaxAccuracyDrop = command.MaxAccuracyDrop,
+                AccuracyFallback = command.AccuracyFallback,
+                AllowUngated = command.AllowUngated,
             };
             var result = ModelOptimizer.Optimize(options);
             foreach (var w in result.Warnings) Report(stdout, w.File, "warning", w.Code, w.Message);
             stdout.WriteLine(Summary(command, result));
+            if (result.Quantization is { } q)
+            {
+                // One line per model at normal verbosity: what the lossy step did and what it cost.
+                stdout.WriteLine($"modelgen: {command.Name}: {q.Mode} weights {q.WeightsBytesBefore:N0} B -> {q.WeightsBytesAfter:N0} B" +
+                    (q.Gate is { } g
+                        ? $"; accuracy gate passed: {g.Final.Summary}" + (g.Reverted.Count > 0 ? $" after returning {g.Reverted.Count} layer(s) to fp32: {string.Join(", ", g.Reverted)}" : "")
+                        : "; no accuracy gate (AllowUngated)"));
+            }
             return Success;
         }
         catch (OnnxException e)

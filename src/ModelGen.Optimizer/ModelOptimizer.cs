@@ -4,6 +4,7 @@ using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
 using ModelGen.Optimizer.Planning;
+using ModelGen.Optimizer.Quantization;
 using ModelGen.Runtime;
 
 namespace ModelGen.Optimizer;
@@ -35,6 +36,9 @@ public sealed class OptimizeResult
 
     /// <summary>The files written (empty when no output directory was asked for).</summary>
     public IReadOnlyList<string> Files { get; }
+
+    /// <summary>What quantization did and what the accuracy gate measured; null when <see cref="OptimizeOptions.Quantize"/> is None.</summary>
+    public QuantizationReport? Quantization { get; init; }
 
     /// <summary>Node count of the source graph.</summary>
     public int OriginalNodes { get; }
@@ -117,10 +121,23 @@ public static class ModelOptimizer
 
         var compiled = PlanBuilder.Build(model, options.Name, path, sha);
         CheckRuntimeSupport(compiled, path);
+        QuantizationReport? report = null;
+        if (options.Quantize.IsLossy())
+        {
+            // After the lossless passes, before writing: a failed gate leaves nothing behind.
+            var outcome = QuantizationPipeline.Run(model, compiled, options, path, sha, warnings);
+            (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
+            CheckRuntimeSupport(compiled, path);
+        }
+        string? reportMarkdown = report?.ToMarkdown(options.Name);
         var files = write
-            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model)
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, reportMarkdown, options.ReportPath)
             : Array.Empty<string>();
-        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes);
+        if (!write && reportMarkdown is not null && options.ReportPath is not null)
+        {
+            files = OutputWriter.WriteReport(options.ReportPath, reportMarkdown);
+        }
+        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report };
     }
 
     private static void RunPass(IGraphPass pass, OnnxModel model, PassContext context, Dictionary<string, int> counts)

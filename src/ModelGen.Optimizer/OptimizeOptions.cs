@@ -1,3 +1,6 @@
+using ModelGen.Optimizer.Evaluation;
+using ModelGen.Optimizer.Quantization;
+
 namespace ModelGen.Optimizer;
 
 /// <summary>What to optimize and where the results go (the CLI's `optimize` arguments).</summary>
@@ -21,4 +24,37 @@ public sealed class OptimizeOptions
 
     /// <summary>Verbose log sink (null: quiet).</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>The lossy precision reduction to apply (default: none, the lossless optimizer only).</summary>
+    public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
+
+    /// <summary>How static int8 activation ranges are chosen (only used by <see cref="QuantizeMode.Int8"/>).</summary>
+    public CalibrationMethod Calibration { get; init; } = CalibrationMethod.MinMax;
+
+    /// <summary>The percentile, in (50, 100], at which <see cref="CalibrationMethod.Percentile"/> clips each side of an activation's range.</summary>
+    public double CalibrationPercentile { get; init; } = 99.99;
+
+    /// <summary>The data calibration runs on (.npz or a folder of test_data_set_*); null: <see cref="ValidationData"/>.</summary>
+    public string? CalibrationData { get; init; }
+
+    /// <summary>The data the accuracy gate evaluates on (.npz or a folder of test_data_set_*); required by a lossy mode unless <see cref="AllowUngated"/>.</summary>
+    public string? ValidationData { get; init; }
+
+    /// <summary>The gate's metric; null: Top1 when the data has labels, else Agreement.</summary>
+    public MetricKind? Metric { get; init; }
+
+    /// <summary>The largest allowed drop of the metric: "1%" = 1 percentage point, "0.01" = an absolute 0.01 (see <see cref="AccuracyBudget"/>).</summary>
+    public string MaxAccuracyDrop { get; init; } = "1%";
+
+    /// <summary>When the drop is too large, return the most sensitive layers to fp32 one by one until it fits (else fail at once).</summary>
+    public bool AccuracyFallback { get; init; } = true;
+
+    /// <summary>Lets a lossy mode build without validation data, with warning MG1031.</summary>
+    public bool AllowUngated { get; init; }
+
+    /// <summary>Evaluate and calibrate on at most this many samples (null: all).</summary>
+    public int? MaxValidationSamples { get; init; }
+
+    /// <summary>Where the Markdown report goes; null: <c>&lt;OutputDirectory&gt;/&lt;Name&gt;.report.md</c> when outputs are written.</summary>
+    public string? ReportPath { get; init; }
 }

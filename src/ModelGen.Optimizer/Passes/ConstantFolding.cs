@@ -49,6 +49,7 @@ internal sealed class ConstantFolding : IGraphPass
         if (node.Domain is not ("" or "ai.onnx")) return null;
         if (node.OpType == "Constant") return new[] { ConstantValue(node, context.ModelPath) };
         if (node.OpType == "Shape" && FoldShape(graph, node) is { } shape) return new[] { shape };
+        if (node.OpType == "Size" && FoldSize(graph, node) is { } size) return new[] { size };
 
         var inputs = node.Inputs.Where(i => i.Length > 0).ToList();
         if (inputs.Count == 0 || !inputs.All(graph.Initializers.ContainsKey)) return null;
@@ -94,6 +95,15 @@ internal sealed class ConstantFolding : IGraphPass
         end = Math.Clamp(end, start, rank);
         var slice = dims[(int)start..(int)end];
         return OnnxTensor.FromInt64s(node.Outputs[0], new[] { slice.Length }, slice);
+    }
+
+    /// <summary>Size of a statically shaped value is its element count (ONNX function bodies such as LayerNormalization's use it).</summary>
+    private static OnnxTensor? FoldSize(OnnxGraph graph, OnnxNode node)
+    {
+        var info = graph.Info(node.Inputs[0]);
+        if (info is null || !info.IsStatic) return null;
+        long count = info.StaticShape().Aggregate(1L, (a, d) => a * d);
+        return OnnxTensor.FromInt64s(node.Outputs[0], Array.Empty<int>(), new[] { count });
     }
 
     /// <summary>The value of a Constant node, whichever of its attribute forms it uses.</summary>

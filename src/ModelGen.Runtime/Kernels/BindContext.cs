@@ -13,15 +13,19 @@ internal sealed unsafe class BindContext
     private readonly byte* _weights;
     private readonly List<NativeBuffer> _scratch;
 
-    public BindContext(ExecutionPlan plan, int stepIndex, byte* arena, byte* weights, List<NativeBuffer> scratch)
+    public BindContext(ExecutionPlan plan, int stepIndex, byte* arena, ModelWeights weights, List<NativeBuffer> scratch)
     {
         Plan = plan;
         StepIndex = stepIndex;
         Step = plan.Steps[stepIndex];
         _arena = arena;
-        _weights = weights;
+        Weights = weights;
+        _weights = weights.Pointer;
         _scratch = scratch;
     }
+
+    /// <summary>The model's weights (for buffers derived from them once and shared by every executor).</summary>
+    public ModelWeights Weights { get; }
 
     public ExecutionPlan Plan { get; }
     public PlanStep Step { get; }
@@ -54,8 +58,19 @@ internal sealed unsafe class BindContext
         return Address(slot);
     }
 
-    /// <summary>A float input, checked for type.</summary>
-    public float* FloatInput(int i) => (float*)InputPtr(RequireType(i, ElementType.Float, input: true));
+    /// <summary>
+    /// A float input, checked for type. A float16 weight, or an int8 weight-only Conv/Gemm/MatMul
+    /// weight with its scales, reads as its fp32 conversion (made once per <see cref="ModelWeights"/>).
+    /// </summary>
+    public float* FloatInput(int i)
+    {
+        var slot = Input(i);
+        if (slot.Storage == SlotStorage.Weights && slot.Type is ElementType.Float16 or ElementType.Int8)
+        {
+            return Quantized.FloatWeights.Get(this, i);
+        }
+        return (float*)InputPtr(RequireType(i, ElementType.Float, input: true));
+    }
     public float* FloatOutput(int i) => (float*)OutputPtr(RequireType(i, ElementType.Float, input: false));
 
     public int RequireType(int i, ElementType type, bool input)

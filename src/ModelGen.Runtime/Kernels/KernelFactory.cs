@@ -2,6 +2,8 @@ using ModelGen.Runtime.Kernels.Conv;
 using ModelGen.Runtime.Kernels.Elementwise;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Kernels.Normalization;
+using ModelGen.Runtime.Kernels.Reduce;
+using ModelGen.Runtime.Kernels.Resize;
 using ModelGen.Runtime.Kernels.Tensor;
 
 namespace ModelGen.Runtime.Kernels;
@@ -19,6 +21,9 @@ internal static class KernelFactory
         "Erf", "Softplus", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout",
         "Transpose", "Concat", "ConstantOfShape", "Shape", "Gather", "Cast",
+        "CastLike", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Split", "Slice", "Pad", "Where",
+        "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Equal", "LayerNormalization", "Reciprocal", "Gelu", "PRelu",
+        "Resize", "ConvTranspose", "Round",
     };
 
     public static Kernel Create(BindContext c)
@@ -28,6 +33,8 @@ internal static class KernelFactory
         {
             throw c.Fail("a fused activation is only supported on Conv, Gemm and MatMul");
         }
+        // int8 compute (docs/quantization.md); without `quant`, int8/fp16 weights are read as fp32 by the float kernels.
+        if (step.Find("quant") is not null) return Quantized.QuantizedKernels.Create(c);
         switch (step.Op)
         {
             case "Gemm": return new GemmKernel(c);
@@ -61,6 +68,7 @@ internal static class KernelFactory
             case "Exp": return new UnaryKernel<ExpOp>(c, new ExpOp());
             case "Log": return new UnaryKernel<LogOp>(c, new LogOp());
             case "Sqrt": return new UnaryKernel<SqrtOp>(c, new SqrtOp());
+            case "Neg" or "Abs" when c.Input(0).Type != ElementType.Float: return SignedUnary(c);
             case "Neg": return new UnaryKernel<NegOp>(c, new NegOp());
             case "Abs": return new UnaryKernel<AbsOp>(c, new AbsOp());
             case "Erf": return new UnaryKernel<ErfOp>(c, new ErfOp());
@@ -77,6 +85,28 @@ internal static class KernelFactory
             case "Shape": return new ShapeKernel(c);
             case "Gather": return new GatherKernel(c);
             case "Cast": return new CastKernel(c);
+            case "CastLike": return new CastKernel(c);
+            case "ReduceSum": return ReduceKernels.Create(c, ReduceOp.Sum);
+            case "ReduceMean": return ReduceKernels.Create(c, ReduceOp.Mean);
+            case "ReduceMax": return ReduceKernels.Create(c, ReduceOp.Max);
+            case "ReduceMin": return ReduceKernels.Create(c, ReduceOp.Min);
+            case "ReduceProd": return ReduceKernels.Create(c, ReduceOp.Prod);
+            case "Split": return new SplitKernel(c);
+            case "Slice": return new SliceKernel(c);
+            case "Pad": return new PadKernel(c);
+            case "Where": return new WhereKernel(c);
+            case "Less": return CompareKernels.Create(c, CompareOp.Less);
+            case "LessOrEqual": return CompareKernels.Create(c, CompareOp.LessOrEqual);
+            case "Greater": return CompareKernels.Create(c, CompareOp.Greater);
+            case "GreaterOrEqual": return CompareKernels.Create(c, CompareOp.GreaterOrEqual);
+            case "Equal": return CompareKernels.Create(c, CompareOp.Equal);
+            case "LayerNormalization": return new LayerNormKernel(c);
+            case "Reciprocal": return new UnaryKernel<ReciprocalOp>(c, new ReciprocalOp());
+            case "Gelu": return GeluKernel(c);
+            case "PRelu": return new BinaryKernel<PReluOp>(c, new PReluOp());
+            case "Resize": return new ResizeKernel(c);
+            case "ConvTranspose": return new ConvTransposeKernel(c);
+            case "Round": return new UnaryKernel<RoundOp>(c, new RoundOp());
             default:
                 throw c.Fail($"operator '{step.Op}' is not supported by the ModelGen CPU runtime (supported: {string.Join(", ", SupportedOps.Order(StringComparer.Ordinal))})");
         }
@@ -102,6 +132,24 @@ internal static class KernelFactory
             _ => throw c.Fail($"{c.Step.Op} does not support {type.ToOnnxName()}"),
         };
     }
+
+    private static Kernel SignedUnary(BindContext c) => c.Input(0).Type switch
+    {
+        ElementType.Int64 => new IntegerUnaryKernel<long>(c),
+        ElementType.Int32 => new IntegerUnaryKernel<int>(c),
+        ElementType.Int16 => new IntegerUnaryKernel<short>(c),
+        ElementType.Int8 => new IntegerUnaryKernel<sbyte>(c),
+        ElementType.Double => new IntegerUnaryKernel<double>(c),
+        ElementType.Float16 => new IntegerUnaryKernel<Half>(c),
+        var t => throw c.Fail($"{c.Step.Op} does not support {t.ToOnnxName()}"),
+    };
+
+    private static Kernel GeluKernel(BindContext c) => c.Step.GetString("approximate", "none") switch
+    {
+        "none" => new UnaryKernel<GeluOp>(c, new GeluOp()),
+        "tanh" => new UnaryKernel<GeluTanhOp>(c, new GeluTanhOp()),
+        var a => throw c.Fail($"Gelu approximate='{a}' is not supported (none, tanh)"),
+    };
 
     private static unsafe Kernel Clip(BindContext c)
     {

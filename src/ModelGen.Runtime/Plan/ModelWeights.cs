@@ -12,6 +12,11 @@ namespace ModelGen.Runtime;
 public sealed unsafe class ModelWeights : IDisposable
 {
     private readonly NativeBuffer _buffer;
+    // Weights derived once from the blob (fp16 -> fp32, int8 -> dequantized fp32), keyed by what they
+    // were derived from. Shared by every executor of the model, freed with it.
+    private readonly Dictionary<string, NativeBuffer> _derived = new(StringComparer.Ordinal);
+    private readonly Lock _derivedLock = new();
+    private int _derivations;
 
     private ModelWeights(NativeBuffer buffer) => _buffer = buffer;
 
@@ -110,6 +115,53 @@ public sealed unsafe class ModelWeights : IDisposable
     /// <summary>The bytes, read-only.</summary>
     public ReadOnlySpan<byte> Span => new(_buffer.Pointer, checked((int)_buffer.Length));
 
-    /// <summary>Frees the native memory; idempotent.</summary>
-    public void Dispose() => _buffer.Dispose();
+    /// <summary>Fills a freshly allocated derived buffer (at bind time, once per model and key).</summary>
+    internal delegate void DeriveAction(byte* target);
+
+    /// <summary>
+    /// The buffer derived from the blob under <paramref name="key"/>, creating it with
+    /// <paramref name="derive"/> on first request. Thread-safe: executors bound concurrently on
+    /// different threads get the same buffer, derived once. Lives until this object is disposed.
+    /// </summary>
+    internal byte* Derived(string key, long bytes, DeriveAction derive)
+    {
+        lock (_derivedLock)
+        {
+            if (_buffer.IsDisposed) throw new ObjectDisposedException(nameof(ModelWeights));
+            if (_derived.TryGetValue(key, out var existing)) return existing.Pointer;
+            var buffer = new NativeBuffer(bytes);
+            try
+            {
+                derive(buffer.Pointer);
+            }
+            catch
+            {
+                buffer.Dispose();
+                throw;
+            }
+            _derived.Add(key, buffer);
+            _derivations++;
+            return buffer.Pointer;
+        }
+    }
+
+    /// <summary>How many derived buffers were created (tests check that executors share them).</summary>
+    internal int DerivedCount
+    {
+        get
+        {
+            lock (_derivedLock) return _derivations;
+        }
+    }
+
+    /// <summary>Frees the native memory (and every derived buffer); idempotent.</summary>
+    public void Dispose()
+    {
+        lock (_derivedLock)
+        {
+            foreach (var buffer in _derived.Values) buffer.Dispose();
+            _derived.Clear();
+            _buffer.Dispose();
+        }
+    }
 }

@@ -46,7 +46,7 @@ public sealed unsafe class PlanExecutor : IDisposable
         {
             for (int i = 0; i < plan.Steps.Length; i++)
             {
-                var context = new BindContext(plan, i, _arena.Pointer, weights.Pointer, _scratch);
+                var context = new BindContext(plan, i, _arena.Pointer, weights, _scratch);
                 _kernels[i] = KernelFactory.Create(context);
             }
         }
