@@ -16,7 +16,7 @@ public sealed class WiringTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     /// <summary>
-    /// Writes the fake "dotnet": it gets "modelgen.dll @rsp", logs the model it was asked for to
+    /// Writes the fake "dotnet": it gets "[exec --additionalprobingpath dir] modelgen.dll @rsp", logs the model it was asked for to
     /// calls.log, and writes the three outputs, or fails the way the model's text asks for.
     /// </summary>
     private string WriteFakeDotnet(string folder)
@@ -24,7 +24,10 @@ public sealed class WiringTests : IDisposable
         var script = Path.Combine(folder, "fake-dotnet.sh");
         File.WriteAllText(script, """
             #!/bin/sh
-            rsp="${2#@}"
+            # The response file is the last argument (host options such as exec and
+            # --additionalprobingpath may come before modelgen.dll).
+            for a; do last="$a"; done
+            rsp="${last#@}"
             { read cmd; read model; read o; read out; read n; read name; } < "$rsp"
             echo "$cmd $model $o $out $n $name" >> "$(dirname "$0")/calls.log"
             if grep -q FAIL "$model"; then echo "$model(1,1): error MG1002: fake optimizer says the model is corrupt"; exit 1; fi
