@@ -69,7 +69,14 @@ public sealed class PackageLayoutTests
         Assert.Equal("README.md", Field("readme"));
         Assert.NotEqual("", Field("description"));
         Assert.NotEqual("true", Field("developmentDependency"));
-        // The runtime has no package dependencies, and nothing of the build tooling may flow.
-        Assert.DoesNotContain(metadata.Descendants(), e => e.Name.LocalName == "dependency");
+        // The only dependencies are ONNX Runtime (the accuracy gate's reference, run by the CLI
+        // from the NuGet cache) and the Tensors version it needs, both with include="ContentFiles":
+        // neither has content files, so nothing of them reaches the app's compile or output.
+        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value} {e.Attribute("include")?.Value}")
+            .Order().ToArray();
+        Assert.Equal(["Microsoft.ML.OnnxRuntime 1.31.1 ContentFiles", "System.Numerics.Tensors 9.0.19 ContentFiles"], dependencies);
+        // ORT's native libraries for every platform stay out of the package (~150 MB).
+        Assert.DoesNotContain(entries, e => e.StartsWith("tools/net10.0/any/runtimes/", StringComparison.Ordinal));
     }
 }
