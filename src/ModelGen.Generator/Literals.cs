@@ -10,29 +10,12 @@ namespace ModelGen.Generator;
 /// </summary>
 internal static class Literals
 {
-    /// <summary>A regular string literal; every character outside printable ASCII is a \u escape.</summary>
-    public static string String(string value)
-    {
-        var sb = new StringBuilder(value.Length + 2).Append('"');
-        foreach (char c in value)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    // Non-ASCII is escaped too: U+2028/U+2029/U+0085 end a line in C#, and lone
-                    // surrogates are not valid in a UTF-8 source file.
-                    if (c < 0x20 || c > 0x7e) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    /// <summary>
+    /// A regular string literal. The spec's quoting is exactly C#'s: every character outside
+    /// printable ASCII becomes a \u escape, which also keeps U+2028/U+2029/U+0085 (line ends in
+    /// C#) and lone surrogates (invalid in a UTF-8 source file) out of the generated code.
+    /// </summary>
+    public static string String(string value) => ModelGen.Spec.SpecWriter.Quote(value);
 
     /// <summary>A float literal that round-trips, with the non-finite values spelled out.</summary>
     public static string Float(float value)

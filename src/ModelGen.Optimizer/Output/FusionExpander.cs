@@ -1,5 +1,6 @@
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Passes;
+using ModelGen.Optimizer.Quantization;
 
 namespace ModelGen.Optimizer.Output;
 
@@ -13,25 +14,10 @@ internal static class FusionExpander
     public static OnnxModel Expand(OnnxModel model)
     {
         var source = model.Graph;
-        var copy = new OnnxModel
-        {
-            IrVersion = model.IrVersion,
-            ProducerName = model.ProducerName,
-            ProducerVersion = model.ProducerVersion,
-            Domain = model.Domain,
-            ModelVersion = model.ModelVersion,
-            Doc = model.Doc,
-        };
-        foreach (var kv in model.Opsets) copy.Opsets[kv.Key] = kv.Value;
-        foreach (var kv in model.MetadataProps) copy.MetadataProps[kv.Key] = kv.Value;
+        // Everything but the nodes is copied as is; the nodes are rebuilt below.
+        var copy = GraphCopy.Of(model);
         var graph = copy.Graph;
-        graph.Name = source.Name;
-        graph.Doc = source.Doc;
-        graph.Inputs.AddRange(source.Inputs);
-        graph.Outputs.AddRange(source.Outputs);
-        graph.InitializerInputs.AddRange(source.InitializerInputs);
-        foreach (var kv in source.Initializers) graph.Initializers[kv.Key] = kv.Value;
-        foreach (var kv in source.ValueInfo) graph.ValueInfo[kv.Key] = kv.Value;
+        graph.Nodes.Clear();
 
         foreach (var node in source.Nodes)
         {
