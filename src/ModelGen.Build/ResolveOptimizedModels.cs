@@ -125,6 +125,7 @@ namespace ModelGen.Build
             item.SetMetadata("OnnxPath", fullDir + className + ".onnx");
             // Written only for lossy optimizations: the accuracy gate's and quantizer's report.
             item.SetMetadata("ReportPath", fullDir + className + ".report.md");
+            item.SetMetadata("ReportJsonPath", fullDir + className + ".report.json");
             item.SetMetadata("WeightsResource",
                 "ModelGen." + (string.IsNullOrEmpty(ns) ? string.Empty : ns + ".") + className + ".weights");
             item.SetMetadata("Source", source);
