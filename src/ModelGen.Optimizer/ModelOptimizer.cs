@@ -129,13 +129,12 @@ public static class ModelOptimizer
             (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
             CheckRuntimeSupport(compiled, path);
         }
-        string? reportMarkdown = report?.ToMarkdown(options.Name);
         var files = write
-            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, reportMarkdown, options.ReportPath)
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
             : Array.Empty<string>();
-        if (!write && reportMarkdown is not null && options.ReportPath is not null)
+        if (!write && report is not null && options.ReportPath is not null)
         {
-            files = OutputWriter.WriteReport(options.ReportPath, reportMarkdown);
+            files = OutputWriter.WriteReport(options.ReportPath, report, options.Name, path);
         }
         return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report };
     }

@@ -43,8 +43,9 @@ public static class AccuracyEvaluator
     /// on the samples of <paramref name="reference"/> and scores it with <paramref name="metric"/>.
     /// </summary>
     /// <exception cref="OnnxException">
-    /// MG1022 when Top1 is asked for data without labels, or an argmax metric for an output that is
-    /// not a batch-1 classifier output; MG1099 when the candidate's outputs do not match the reference's.
+    /// MG1027 when Top1 is asked for data without labels or with a label outside the output's
+    /// classes; MG1022 when an argmax metric is asked for an output that is not a batch-1
+    /// classifier output; MG1099 when the candidate's outputs do not match the reference's.
     /// </exception>
     public static EvaluationResult Evaluate(ReferenceOutputs reference, Func<OnnxTensor[], float[][]> candidate, MetricKind metric)
     {
@@ -56,6 +57,7 @@ public static class AccuracyEvaluator
                 $"the {metric} metric takes the argmax of a classifier output of shape (1, K) or (K,), but the first output '{reference.OutputName}' " +
                 $"has shape {ValidationSet.Describe(reference.OutputShape)}; use the Cosine, MaxAbsError or Mse metric", reference.Data.Path);
         }
+        if (metric == MetricKind.Top1) CheckLabelRange(reference);
         var outputs = new float[reference.Count][];
         for (int i = 0; i < outputs.Length; i++)
         {
@@ -71,6 +73,27 @@ public static class AccuracyEvaluator
         double candidateScore = Metric.Compute(metric, outputs, reference.Outputs, labels);
         double drop = Metric.HigherIsBetter(metric) ? referenceScore - candidateScore : candidateScore - referenceScore;
         return new EvaluationResult(metric, referenceScore, candidateScore, drop, outputs.Length);
+    }
+
+    /// <summary>
+    /// A label at or above the classifier's class count can never be the argmax, so Top1 would
+    /// silently count that sample as wrong; it means the labels belong to other data (or are
+    /// 1-based). Negative labels are refused on load.
+    /// </summary>
+    private static void CheckLabelRange(ReferenceOutputs reference)
+    {
+        if (reference.Data.Labels is not { } labels) return; // Metric.Compute reports the missing labels
+        long classes = reference.OutputShape.Aggregate(1L, (a, d) => a * d);
+        for (int i = 0; i < reference.Count; i++)
+        {
+            if (labels[i] >= classes)
+            {
+                throw new OnnxException(EvaluationErrors.BadLabels,
+                    $"label {labels[i]} of sample {i} in '{reference.Data.Path}' is out of range: the first output '{reference.OutputName}' " +
+                    $"has {classes} classes (shape {ValidationSet.Describe(reference.OutputShape)}), so labels must be 0..{classes - 1}; " +
+                    "check that the labels belong to this data and are 0-based", reference.Data.Path);
+            }
+        }
     }
 
     /// <summary>The candidate function for a compiled model: runs it and returns every output as float32.</summary>

@@ -33,7 +33,7 @@ internal static class FolderValidationSource
             int extra = modelInputs.Count;
             if (File.Exists(Path.Combine(set, $"input_{extra}.pb")))
             {
-                throw Mismatch(set, $"'{set}' has input_{extra}.pb but the model has only {modelInputs.Count} input(s); remove the extra files or check the model");
+                throw Shape(set, $"'{set}' has input_{extra}.pb but the model has only {modelInputs.Count} input(s); remove the extra files or check the model");
             }
             for (int i = 0; i < modelInputs.Count; i++)
             {
@@ -41,7 +41,7 @@ internal static class FolderValidationSource
                 string file = Path.Combine(set, $"input_{i}.pb");
                 if (!File.Exists(file))
                 {
-                    throw Mismatch(set, $"'{set}' has no input_{i}.pb for the model input '{input.Name}' (input {i}); every {SetPrefix}* folder needs one file per model input");
+                    throw new OnnxException(EvaluationErrors.InputArrayMissing, $"'{set}' has no input_{i}.pb for the model input '{input.Name}' (input {i}); every {SetPrefix}* folder needs one file per model input", set);
                 }
                 var tensor = LoadTensor(file);
                 if (inputs[i] is null)
@@ -49,7 +49,7 @@ internal static class FolderValidationSource
                     int[]? shape = input.Shape is null ? null : SampleShapes.FromSingle(input.Shape, tensor.Shape);
                     if (shape is null)
                     {
-                        throw Mismatch(file, $"'{file}' holds a tensor of shape {ValidationSet.Describe(tensor.Shape)}, which does not fit the model input {input} (batch 1)");
+                        throw Shape(file, $"'{file}' holds a tensor of shape {ValidationSet.Describe(tensor.Shape)}, which does not fit the model input {input} (batch 1)");
                     }
                     inputs[i] = TensorInfo.Static(input.Name, input.Type, shape);
                     data[i] = new byte[checked(sets.Count * tensor.ElementCount * input.Type.SizeOf())];
@@ -57,9 +57,10 @@ internal static class FolderValidationSource
                 var expected = inputs[i].StaticShape();
                 if (SampleShapes.FromSingle(input.Shape!, tensor.Shape) is not { } fits || !fits.AsSpan().SequenceEqual(expected))
                 {
-                    throw Mismatch(file, $"'{file}' holds a tensor of shape {ValidationSet.Describe(tensor.Shape)} but the first sample's input '{input.Name}' " +
+                    throw Shape(file, $"'{file}' holds a tensor of shape {ValidationSet.Describe(tensor.Shape)} but the first sample's input '{input.Name}' " +
                         $"was {ValidationSet.Describe(expected)}; every sample needs the same shape");
                 }
+                FiniteCheck.Require(tensor.Type, tensor.Data, tensor.Shape, stacked: false, $"'{file}' (model input '{input.Name}')", file);
                 int sampleBytes = data[i].Length / sets.Count;
                 Store(tensor, input, file, data[i].AsSpan(s * sampleBytes, sampleBytes));
             }
@@ -119,4 +120,6 @@ internal static class FolderValidationSource
     }
 
     private static OnnxException Mismatch(string file, string message) => new(EvaluationErrors.DataMismatch, message, file);
+
+    private static OnnxException Shape(string file, string message) => new(EvaluationErrors.SampleShapeMismatch, message, file);
 }

@@ -12,23 +12,26 @@ public static class Metric
     public static bool HigherIsBetter(MetricKind kind) => kind is MetricKind.Top1 or MetricKind.Agreement or MetricKind.Cosine;
 
     /// <summary>Parses a metric name, case-insensitively ("top1", "agreement", "cosine", "maxabserror", "mse").</summary>
-    /// <exception cref="OnnxException">MG1010 for an unknown name.</exception>
+    /// <exception cref="OnnxException">MG1028 for an unknown (or empty) name.</exception>
     public static MetricKind Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (Enum.TryParse<MetricKind>(text.Trim(), ignoreCase: true, out var kind) && Enum.IsDefined(kind) && !char.IsAsciiDigit(text.Trim()[0]))
+        string name = text.Trim();
+        // Enum.TryParse also takes numbers ("2") and comma lists ("Top1,Mse"); neither names a metric.
+        if (name.Length > 0 && char.IsAsciiLetter(name[0]) && !name.Contains(',')
+            && Enum.TryParse<MetricKind>(name, ignoreCase: true, out var kind) && Enum.IsDefined(kind))
         {
             return kind;
         }
-        throw new OnnxException(ErrorCodes.BadArguments,
-            $"unknown accuracy metric '{text}'; use one of {string.Join(", ", Enum.GetNames<MetricKind>())}");
+        throw new OnnxException(EvaluationErrors.UnknownMetric,
+            $"unknown accuracy metric '{text}'; set Metric to one of {string.Join(", ", Enum.GetNames<MetricKind>())} (or leave it out: Top1 with labels, else Agreement)");
     }
 
     /// <summary>
     /// Scores <paramref name="outputs"/> (one first-output vector per sample). Top1 needs
     /// <paramref name="labels"/>; the other metrics compare with <paramref name="reference"/>.
     /// </summary>
-    /// <exception cref="OnnxException">MG1022 when Top1 has no labels; MG1099 when vector lengths differ (a ModelGen bug).</exception>
+    /// <exception cref="OnnxException">MG1027 when Top1 has no labels; MG1099 when vector lengths differ (a ModelGen bug).</exception>
     public static double Compute(MetricKind kind, IReadOnlyList<float[]> outputs, IReadOnlyList<float[]> reference, int[]? labels)
     {
         ArgumentNullException.ThrowIfNull(outputs);
@@ -50,7 +53,7 @@ public static class Metric
             case MetricKind.Top1:
                 if (labels is null)
                 {
-                    throw new OnnxException(EvaluationErrors.DataMismatch,
+                    throw new OnnxException(EvaluationErrors.BadLabels,
                         "the Top1 metric needs labels: add an integer array 'labels' (one class per sample) to the validation data, or use the Agreement metric");
                 }
                 if (labels.Length < n) throw new ArgumentException($"{labels.Length} labels for {n} samples", nameof(labels));

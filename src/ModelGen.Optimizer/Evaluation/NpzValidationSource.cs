@@ -25,29 +25,30 @@ internal static class NpzValidationSource
             if (!arrays.TryGetValue(input.Name, out var array))
             {
                 string available = ListArrays(path);
-                throw Mismatch(path,
+                throw new OnnxException(EvaluationErrors.InputArrayMissing,
                     $"'{path}' has no array '{input.Name}' for the model input '{input.Name}' (it holds: {available}); " +
-                    "save one array per model input, named after it, with the samples along the first axis");
+                    "save one array per model input, named after it, with the samples along the first axis", path);
             }
             if (input.Shape is null)
             {
-                throw Mismatch(path, $"the model input '{input.Name}' has an unknown rank, so the array '{input.Name}' in '{path}' cannot be matched to it");
+                throw Shape(path, $"the model input '{input.Name}' has an unknown rank, so the array '{input.Name}' in '{path}' cannot be matched to it");
             }
             int[]? sampleShape = array.Shape.Length == 0 ? null : SampleShapes.FromStacked(input.Shape, array.Shape);
             if (sampleShape is null)
             {
-                throw Mismatch(path,
+                throw Shape(path,
                     $"array '{input.Name}' in '{path}' has shape {ValidationSet.Describe(array.Shape)}, which does not fit the model input {input}: " +
                     $"expected {SampleShapes.ExpectedStacked(input.Shape)} with S = the number of samples");
             }
             int samples = array.Shape[0];
             if (count >= 0 && samples != count)
             {
-                throw Mismatch(path, $"array '{input.Name}' in '{path}' holds {samples} samples but array '{countFrom}' holds {count}; every array needs the same number of samples");
+                throw Shape(path, $"array '{input.Name}' in '{path}' holds {samples} samples but array '{countFrom}' holds {count}; every array needs the same number of samples");
             }
             count = samples;
             countFrom = input.Name;
             inputs[i] = TensorInfo.Static(input.Name, input.Type, sampleShape);
+            FiniteCheck.Require(array.Type, array.Data, array.Shape, stacked: true, $"array '{input.Name}' in '{path}'", path);
             data[i] = ConvertArray(array, input, path);
         }
         if (count == 0) throw Mismatch(path, $"'{path}' holds zero samples; the accuracy gate needs at least one");
@@ -85,12 +86,12 @@ internal static class NpzValidationSource
     {
         if (ElementConversion.IsFloat(array.Type) || array.Type == ElementType.Bool)
         {
-            throw Mismatch(path, $"the labels array '{name}' in '{path}' is {array.Type.ToOnnxName()}; labels must be integer class indices (e.g. labels.astype(np.int64))");
+            throw Labels(path, $"the labels array '{name}' in '{path}' is {array.Type.ToOnnxName()}; labels must be integer class indices (e.g. labels.astype(np.int64))");
         }
         bool shapeOk = array.Shape.Length == 1 || (array.Shape.Length == 2 && array.Shape[1] == 1);
         if (!shapeOk || array.Shape[0] != count)
         {
-            throw Mismatch(path,
+            throw Labels(path,
                 $"the labels array '{name}' in '{path}' has shape {ValidationSet.Describe(array.Shape)}; it needs one label per sample, shape ({count},), " +
                 $"because array '{countFrom}' holds {count} samples");
         }
@@ -101,7 +102,12 @@ internal static class NpzValidationSource
         }
         catch (OverflowException)
         {
-            throw Mismatch(path, $"the labels array '{name}' in '{path}' holds a value outside the int32 range; labels must be class indices");
+            throw Labels(path, $"the labels array '{name}' in '{path}' holds a value outside the int32 range; labels must be class indices 0..K-1");
+        }
+        int negative = Array.FindIndex(labels, l => l < 0);
+        if (negative >= 0)
+        {
+            throw Labels(path, $"the labels array '{name}' in '{path}' holds {labels[negative]} at sample {negative}; labels must be class indices 0..K-1");
         }
         return labels;
     }
@@ -118,4 +124,8 @@ internal static class NpzValidationSource
     }
 
     private static OnnxException Mismatch(string path, string message) => new(EvaluationErrors.DataMismatch, message, path);
+
+    private static OnnxException Shape(string path, string message) => new(EvaluationErrors.SampleShapeMismatch, message, path);
+
+    private static OnnxException Labels(string path, string message) => new(EvaluationErrors.BadLabels, message, path);
 }

@@ -76,8 +76,13 @@ public sealed class ValidationSet
     /// exposed as <see cref="RecordedOutputs"/>); a single such folder works too.</item>
     /// </list>
     /// Data is converted to each input's element type as <see cref="ElementConversion"/> describes.
+    /// Float data must be finite: NaN or infinity is refused on load, naming the array and the first bad element.
     /// </summary>
-    /// <exception cref="OnnxException">MG1020 missing path; MG1021 malformed file; MG1022 data that does not fit the model.</exception>
+    /// <exception cref="OnnxException">
+    /// MG1020 missing path; MG1021 malformed file; MG1024 no array for an input; MG1025 a per-sample
+    /// shape or sample count that does not fit; MG1026 NaN or infinity; MG1027 bad labels; MG1022
+    /// other data that cannot feed the model (element type, value range, zero samples).
+    /// </exception>
     public static ValidationSet Load(string path, IReadOnlyList<TensorInfo> modelInputs, string? labelsArray = "labels")
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -27,7 +27,11 @@ internal static class FusionExpander
                 graph.Nodes.Add(node);
                 continue;
             }
-            var core = new OnnxNode(node.OpType, node.Name, matMulBias ? node.Inputs.Take(2) : node.Inputs, node.Outputs, node.Domain)
+            // The bias moves to the Add; a quantized MatMul keeps its weight scales (input 3) for the QDQ expander.
+            var coreInputs = matMulBias
+                ? node.Inputs.Count > 3 ? node.Inputs.Select((v, i) => i == 2 ? "" : v) : node.Inputs.Take(2)
+                : node.Inputs;
+            var core = new OnnxNode(node.OpType, node.Name, coreInputs, node.Outputs, node.Domain)
             {
                 Doc = node.Doc,
             };

@@ -9,6 +9,7 @@ namespace ModelGen.Optimizer.Planning;
 /// </summary>
 internal static class TypedIo
 {
+    /// <summary>Copies a graph input's bytes in; the narrow types travel as their raw codes (bfloat16 as ushort, the others as bytes).</summary>
     public static void SetInput(PlanExecutor executor, int index, ElementType type, byte[] data)
     {
         switch (type)
@@ -21,7 +22,7 @@ internal static class TypedIo
             case ElementType.Int32: executor.SetInput(index, MemoryMarshal.Cast<byte, int>(data)); break;
             case ElementType.UInt32: executor.SetInput(index, MemoryMarshal.Cast<byte, uint>(data)); break;
             case ElementType.Int16: executor.SetInput(index, MemoryMarshal.Cast<byte, short>(data)); break;
-            case ElementType.UInt16: executor.SetInput(index, MemoryMarshal.Cast<byte, ushort>(data)); break;
+            case ElementType.UInt16 or ElementType.BFloat16: executor.SetInput(index, MemoryMarshal.Cast<byte, ushort>(data)); break;
             case ElementType.Int8: executor.SetInput(index, MemoryMarshal.Cast<byte, sbyte>(data)); break;
             case ElementType.Bool: executor.SetInput(index, MemoryMarshal.Cast<byte, bool>(data)); break;
             default: executor.SetInput(index, (ReadOnlySpan<byte>)data); break;
@@ -41,7 +42,7 @@ internal static class TypedIo
             case ElementType.Int32: executor.GetOutput(index, MemoryMarshal.Cast<byte, int>(data.AsSpan())); break;
             case ElementType.UInt32: executor.GetOutput(index, MemoryMarshal.Cast<byte, uint>(data.AsSpan())); break;
             case ElementType.Int16: executor.GetOutput(index, MemoryMarshal.Cast<byte, short>(data.AsSpan())); break;
-            case ElementType.UInt16: executor.GetOutput(index, MemoryMarshal.Cast<byte, ushort>(data.AsSpan())); break;
+            case ElementType.UInt16 or ElementType.BFloat16: executor.GetOutput(index, MemoryMarshal.Cast<byte, ushort>(data.AsSpan())); break;
             case ElementType.Int8: executor.GetOutput(index, MemoryMarshal.Cast<byte, sbyte>(data.AsSpan())); break;
             case ElementType.Bool: executor.GetOutput(index, MemoryMarshal.Cast<byte, bool>(data.AsSpan())); break;
             default: executor.GetOutput(index, data.AsSpan()); break;

@@ -57,6 +57,13 @@ public sealed class QuantizationReport
     /// <summary>Time spent evaluating (reference and candidates, fallback included).</summary>
     public TimeSpan EvaluationTime { get; init; }
 
+    /// <summary>
+    /// The report as indented JSON (UTF-8 text), the schema of docs/quantization.md:
+    /// <paramref name="name"/> is the model's name, <paramref name="source"/> the source model's file name.
+    /// </summary>
+    public string ToJson(string name, string source) =>
+        System.Text.Encoding.UTF8.GetString(QuantizationReportJson.ToUtf8(this, name, source));
+
     /// <summary>The report as Markdown (fits a CI job summary).</summary>
     public string ToMarkdown(string name)
     {

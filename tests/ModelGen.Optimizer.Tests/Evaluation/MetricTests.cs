@@ -42,7 +42,7 @@ public class MetricTests
         Assert.Equal(0, Metric.Cosine([0f, 0f], [1f, 0f]));
         Assert.Equal(-1, Metric.Cosine([1f, 2f], [-1f, -2f]), 12);
         Assert.True(double.IsNaN(Metric.Compute(MetricKind.MaxAbsError, [[float.NaN]], [[0f]], null))); // NaN must not pass as 0
-        Assert.Contains("needs labels", Fails(EvaluationErrors.DataMismatch, () => Metric.Compute(MetricKind.Top1, Candidate, Reference, null)).Message);
+        Assert.Contains("needs labels", Fails(EvaluationErrors.BadLabels, () => Metric.Compute(MetricKind.Top1, Candidate, Reference, null)).Message);
         Fails(ErrorCodes.InternalError, () => Metric.Compute(MetricKind.Mse, [[1f, 2f]], [[1f]], null));
         Assert.Equal(MetricKind.Top1, Metric.Default(hasLabels: true));
         Assert.Equal(MetricKind.Agreement, Metric.Default(hasLabels: false));
@@ -81,7 +81,33 @@ public class MetricTests
     [Theory]
     [InlineData("3")]
     [InlineData("top5")]
-    public void Rejects_unknown_metric_names(string text) => Fails(ErrorCodes.BadArguments, () => Metric.Parse(text));
+    [InlineData("Accuracy")]
+    [InlineData("Top1,Mse")]
+    [InlineData("")]
+    public void Rejects_unknown_metric_names_with_MG1028(string text)
+    {
+        var e = Fails(EvaluationErrors.UnknownMetric, () => Metric.Parse(text));
+        Assert.Contains($"unknown accuracy metric '{text}'", e.Message);
+        Assert.Contains("Top1, Agreement, Cosine, MaxAbsError, Mse", e.Message);
+    }
+
+    [Fact]
+    public void Top1_refuses_labels_outside_the_classifiers_classes_with_MG1027()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("v.npz");
+        // Three classes, so label 3 (say, 1-based labels) can never be the argmax.
+        Npz.Write(path, [("x", NpyArray.FromFloats([3, 1], [0, 1, 2])), ("labels", NpyArray.From<int>(ElementType.Int32, [3], [1, 3, 0]))]);
+        var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 1)]);
+        var reference = new ReferenceOutputs(set, Reference, [1, 3], "probs");
+        Func<OnnxTensor[], float[][]> candidate = inputs => [Candidate[(int)inputs[0].AsSpan<float>()[0]]];
+        var e = Fails(EvaluationErrors.BadLabels, () => AccuracyEvaluator.Evaluate(reference, candidate, MetricKind.Top1));
+        Assert.Contains("label 3 of sample 1", e.Message);
+        Assert.Contains("has 3 classes", e.Message);
+        Assert.Equal(path, e.File);
+        // Metrics that do not read the labels do not care.
+        Assert.Equal(1, AccuracyEvaluator.Evaluate(reference, candidate, MetricKind.Agreement).ReferenceScore);
+    }
 
     [Fact]
     public void Evaluate_scores_a_candidate_against_cached_reference_outputs()

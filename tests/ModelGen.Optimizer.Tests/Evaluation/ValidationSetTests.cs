@@ -88,23 +88,23 @@ public class ValidationSetTests
     }
 
     [Fact]
-    public void Missing_array_wrong_shape_and_inconsistent_counts_are_MG1022_naming_the_input()
+    public void Missing_array_is_MG1024_wrong_shape_and_inconsistent_counts_are_MG1025_naming_the_input()
     {
         using var dir = new TempDir();
         var x = TensorInfo.Static("Input3", ElementType.Float, 1, 1, 28, 28);
         string path = WriteNpz(dir, ("image", NpyArray.FromFloats([2, 784], new float[1568])));
-        var missing = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path, [x]));
+        var missing = Fails(EvaluationErrors.InputArrayMissing, () => ValidationSet.Load(path, [x]));
         Assert.Contains("no array 'Input3' for the model input 'Input3'", missing.Message);
         Assert.Contains("it holds: 'image'", missing.Message);
         Assert.Equal(path, missing.File);
 
         path = WriteNpz(dir, ("Input3", NpyArray.FromFloats([2, 28, 28], new float[1568])));
-        var shape = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path, [x]));
+        var shape = Fails(EvaluationErrors.SampleShapeMismatch, () => ValidationSet.Load(path, [x]));
         Assert.Contains("shape (2, 28, 28)", shape.Message);
         Assert.Contains("expected (S, 1, 28, 28) or (S, 1, 1, 28, 28)", shape.Message);
 
         path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("b", NpyArray.FromFloats([2, 2], new float[4])));
-        var counts = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path,
+        var counts = Fails(EvaluationErrors.SampleShapeMismatch, () => ValidationSet.Load(path,
             [TensorInfo.Static("a", ElementType.Float, 1, 2), TensorInfo.Static("b", ElementType.Float, 1, 2)]));
         Assert.Contains("array 'b' in", counts.Message);
         Assert.Contains("holds 2 samples but array 'a' holds 3", counts.Message);
@@ -115,17 +115,22 @@ public class ValidationSetTests
     }
 
     [Fact]
-    public void Bad_labels_are_MG1022()
+    public void Bad_labels_are_MG1027()
     {
         using var dir = new TempDir();
         var a = TensorInfo.Static("a", ElementType.Float, 1, 2);
         string path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("labels", NpyArray.FromFloats([3], [1, 2, 3])));
-        Assert.Contains("must be integer class indices", Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path, [a])).Message);
+        Assert.Contains("must be integer class indices", Fails(EvaluationErrors.BadLabels, () => ValidationSet.Load(path, [a])).Message);
 
         path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("labels", NpyArray.From<long>(ElementType.Int64, [2], [1, 2])));
-        var length = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path, [a]));
+        var length = Fails(EvaluationErrors.BadLabels, () => ValidationSet.Load(path, [a]));
         Assert.Contains("shape (2,)", length.Message);
         Assert.Contains("shape (3,)", length.Message);
+
+        path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("labels", NpyArray.From<long>(ElementType.Int64, [3], [0, -1, 2])));
+        var negative = Fails(EvaluationErrors.BadLabels, () => ValidationSet.Load(path, [a]));
+        Assert.Contains("holds -1 at sample 1", negative.Message);
+        Assert.Equal(path, negative.File);
 
         // Labels are optional; a null name ignores them; a custom name finds them.
         path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("y", NpyArray.From<long>(ElementType.Int64, [3, 1], [7, 8, 9])));
@@ -210,11 +215,11 @@ public class ValidationSetTests
 
         WriteSet(dir.Path, "test_data_set_0", OnnxTensor.FromFloats("x", [1, 3], Range(3)));
         WriteSet(dir.Path, "test_data_set_1", OnnxTensor.FromFloats("x", [1, 4], Range(4)));
-        var shape = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(dir.Path, [x]));
+        var shape = Fails(EvaluationErrors.SampleShapeMismatch, () => ValidationSet.Load(dir.Path, [x]));
         Assert.Contains("test_data_set_1", shape.Message);
         Assert.Contains("shape (1, 4)", shape.Message);
 
-        var two = Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(dir.Path, [x, TensorInfo.Static("y", ElementType.Float, 1)]));
+        var two = Fails(EvaluationErrors.InputArrayMissing, () => ValidationSet.Load(dir.Path, [x, TensorInfo.Static("y", ElementType.Float, 1)]));
         Assert.Contains("no input_1.pb for the model input 'y'", two.Message);
 
         File.WriteAllBytes(Path.Combine(dir.Path, "test_data_set_1", "input_0.pb"), [0x0a, 0xff, 0xff]);

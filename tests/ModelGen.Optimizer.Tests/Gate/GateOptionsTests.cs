@@ -80,5 +80,13 @@ public class GateOptionsTests
         Assert.Contains(r.Quantization.Layers, l => l.Name == "n2_Gemm" && l.WeightAfter == "float" && l.KeptFp32 is not null);
         Assert.Contains(r.Quantization.Layers, l => l.Name == "n0_Gemm" && l.WeightAfter == "int8");
         Assert.Contains("n2_Gemm", r.Quantization.ToMarkdown("M"));
+        // The JSON report names it too, with the score before the fallback.
+        using var json = System.Text.Json.JsonDocument.Parse(r.Quantization.ToJson("M", "m.onnx"));
+        var g = json.RootElement.GetProperty("gate");
+        Assert.Equal(new[] { "n2_Gemm" }, g.GetProperty("reverted").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(gate.Initial.Drop, g.GetProperty("initialDrop").GetDouble());
+        Assert.True(g.GetProperty("initialDrop").GetDouble() > 0.02);
+        Assert.Equal("accuracy fallback: most sensitive layer",
+            json.RootElement.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "n2_Gemm").GetProperty("keptFp32").GetString());
     }
 }
