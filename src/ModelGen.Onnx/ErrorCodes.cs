@@ -40,6 +40,15 @@ public static class ErrorCodes
     /// <summary>A dimension could not be resolved to a static size.</summary>
     public const string DynamicShape = "MG1012";
 
+    /// <summary>The model imports an opset of the default domain newer than ModelGen implements.</summary>
+    public const string UnsupportedOpset = "MG1014";
+
+    /// <summary>A node lacks an attribute its operator requires (Cast without 'to', Concat without 'axis', …).</summary>
+    public const string MissingAttribute = "MG1015";
+
+    /// <summary>A tensor's data holds more or fewer elements than its dims say.</summary>
+    public const string TensorDataMismatch = "MG1016";
+
     /// <summary>An unexpected failure inside ModelGen (a bug): the message says how to report it.</summary>
     public const string InternalError = "MG1099";
 }

@@ -4,6 +4,7 @@ using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
 using ModelGen.Optimizer.Planning;
+using ModelGen.Optimizer.Validation;
 using ModelGen.Optimizer.Quantization;
 using ModelGen.Runtime;
 
@@ -148,6 +149,8 @@ public static class ModelOptimizer
     private static void Validate(OnnxModel model, string path)
     {
         var graph = model.Graph;
+        OpsetSupport.Check(model, path);
+        RequiredAttributes.Check(model, path);
         if (graph.Outputs.Count == 0)
         {
             throw new OnnxException(ErrorCodes.InvalidGraph, "the graph has no outputs, so there is nothing to compute.", path);

@@ -108,6 +108,29 @@ public class CliTests
     }
 
     [Fact]
+    public void Opset_newer_than_supported_is_MG1014()
+    {
+        using var dir = new TempDir();
+        var m = new TestModels(9, opset: Validation.OpsetSupport.MaxDefaultOpset + 1);
+        m.Output(m.Node("Relu", new[] { m.Input("x", 1, 4) }));
+        string path = m.Save(dir.Path, "future.onnx");
+        AssertError(path, ErrorCodes.UnsupportedOpset, Run("optimize", path, "--out", dir.File("o")),
+            mentions: $"opset {Validation.OpsetSupport.MaxDefaultOpset + 1}");
+    }
+
+    [Fact]
+    public void Missing_required_attribute_is_MG1015_and_names_the_node()
+    {
+        using var dir = new TempDir();
+        var m = new TestModels(10);
+        var x = m.Input("x", 1, 4);
+        // Concat requires 'axis'.
+        m.Output(m.Node("Concat", new[] { x, x }));
+        string path = m.Save(dir.Path, "noaxis.onnx");
+        AssertError(path, ErrorCodes.MissingAttribute, Run("optimize", path, "--out", dir.File("o")), mentions: "'axis'");
+    }
+
+    [Fact]
     public void Bad_arguments_are_MG1010()
     {
         Assert.Equal(CliApp.BadInput, Run("optimize").Code);
