@@ -265,6 +265,16 @@ namespace ModelGen.Build
                     _sawCrashLines = true;
                     Log.LogMessage(MessageImportance.Low, "{0}", singleLine);
                 }
+                else if (singleLine.StartsWith("ModelGen: ", StringComparison.Ordinal))
+                {
+                    // The per-model summary of a lossy optimization (sizes, metric, drop, limit):
+                    // shown at the default verbosity, so every CI log has it.
+                    Log.LogMessage(MessageImportance.High, "{0}", singleLine);
+                }
+                else if (singleLine.StartsWith("modelgen: ", StringComparison.Ordinal))
+                {
+                    Log.LogMessage(MessageImportance.Normal, "{0}", singleLine);
+                }
                 else
                 {
                     Log.LogMessage(messageImportance, "{0}", singleLine);
