@@ -173,9 +173,7 @@ public static class ModelOptimizer
         }
         foreach (var input in graph.Inputs)
         {
-            if (input.Type is not (ElementType.Float or ElementType.Double or ElementType.Float16 or ElementType.Int64 or ElementType.Int32
-                or ElementType.Int16 or ElementType.UInt16 or ElementType.UInt32 or ElementType.UInt64 or ElementType.Int8
-                or ElementType.UInt8 or ElementType.Bool))
+            if (!Enum.IsDefined(input.Type))
             {
                 throw new OnnxException(ErrorCodes.UnsupportedType, $"input '{input.Name}' has element type {input.Type}, which ModelGen does not support.", path);
             }

@@ -7,11 +7,12 @@ internal static class OnnxTypes
 {
     /// <summary>
     /// The element type for an ONNX data-type code, or null when ModelGen cannot hold such data
-    /// (string, complex, bfloat16, float8, int4/int2, …). Our enum uses ONNX's numbering.
+    /// (string, complex). Our enum uses ONNX's numbering.
     /// </summary>
     public static ElementType? TryMap(int code) => code switch
     {
         1 or 2 or 3 or 4 or 5 or 6 or 7 or 9 or 10 or 11 or 12 or 13 => (ElementType)code,
+        >= 16 and <= 26 => (ElementType)code,
         _ => null,
     };
 

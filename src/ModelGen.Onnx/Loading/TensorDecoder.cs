@@ -47,11 +47,30 @@ internal static class TensorDecoder
         {
             throw Corrupt($"{what} of shape [{string.Join(",", shape)}] is larger than 2 GiB, which ModelGen cannot hold", file);
         }
+        if (SubBytePacking.IsPacked(type))
+        {
+            // Packed in the file (2 or 4 per byte); one byte per element in memory.
+            long fileBytes = SubBytePacking.FileBytes(type, count);
+            byte[] packed = proto.DataLocation == TensorProto.Types.DataLocation.External
+                ? ExternalData.Read(proto, string.IsNullOrEmpty(name) ? context : name, fileBytes, baseDirectory, file)
+                : proto.HasRawData ? RawBytes(proto, fileBytes, $"{count} × {type.ToOnnxName()}, packed", what, file)
+                : Narrow(proto.Int32Data, fileBytes, "int32_data", what, file, (int v, Span<byte> d) => d[0] = (byte)v, 1);
+            return new OnnxTensor(name, type, shape, SubBytePacking.Unpack(type, packed, count));
+        }
         long bytes = count * size;
         byte[] data = proto.DataLocation == TensorProto.Types.DataLocation.External
             ? ExternalData.Read(proto, string.IsNullOrEmpty(name) ? context : name, bytes, baseDirectory, file)
             : ReadInline(proto, type, count, what, file);
         return new OnnxTensor(name, type, shape, data);
+    }
+
+    private static byte[] RawBytes(TensorProto proto, long bytes, string holds, string what, string? file)
+    {
+        if (proto.RawData.Length != bytes)
+        {
+            throw Corrupt($"{what} needs {bytes} bytes ({holds}) but its raw_data holds {proto.RawData.Length}", file);
+        }
+        return proto.RawData.ToByteArray();
     }
 
     private static byte[] ReadInline(TensorProto proto, ElementType type, long count, string what, string? file)
@@ -77,9 +96,10 @@ internal static class TensorDecoder
             ElementType.UInt32 => Narrow(proto.Uint64Data, count, "uint64_data", what, file, (ulong v, Span<byte> d) => BinaryPrimitives.WriteUInt32LittleEndian(d, (uint)v), 4),
             ElementType.Int32 => Pack<int>(proto.Int32Data, count, "int32_data", what, file),
             // ONNX stores these small types one per int32_data entry (float16 as its bit pattern).
-            ElementType.Int16 or ElementType.UInt16 or ElementType.Float16 =>
+            ElementType.Int16 or ElementType.UInt16 or ElementType.Float16 or ElementType.BFloat16 =>
                 Narrow(proto.Int32Data, count, "int32_data", what, file, (int v, Span<byte> d) => BinaryPrimitives.WriteUInt16LittleEndian(d, (ushort)v), 2),
-            ElementType.Int8 or ElementType.UInt8 =>
+            ElementType.Int8 or ElementType.UInt8 or ElementType.Float8E4M3FN or ElementType.Float8E4M3FNUZ
+                or ElementType.Float8E5M2 or ElementType.Float8E5M2FNUZ or ElementType.Float8E8M0 =>
                 Narrow(proto.Int32Data, count, "int32_data", what, file, (int v, Span<byte> d) => d[0] = (byte)v, 1),
             ElementType.Bool =>
                 Narrow(proto.Int32Data, count, "int32_data", what, file, (int v, Span<byte> d) => d[0] = v != 0 ? (byte)1 : (byte)0, 1),

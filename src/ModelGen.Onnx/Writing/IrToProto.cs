@@ -64,6 +64,11 @@ internal static class IrToProto
         if (tensor.Name.Length > 0) proto.Name = tensor.Name;
         foreach (int d in tensor.Shape) proto.Dims.Add(d);
         byte[] data = tensor.Data;
+        if (Loading.SubBytePacking.IsPacked(tensor.Type))
+        {
+            proto.RawData = ByteString.CopyFrom(Loading.SubBytePacking.Pack(tensor.Type, data));
+            return proto;
+        }
         if (!BitConverter.IsLittleEndian)
         {
             data = (byte[])data.Clone();

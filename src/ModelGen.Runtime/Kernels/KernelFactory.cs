@@ -24,6 +24,7 @@ internal static class KernelFactory
         "CastLike", "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Split", "Slice", "Pad", "Where",
         "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Equal", "LayerNormalization", "Reciprocal", "Gelu", "PRelu",
         "Resize", "ConvTranspose", "Round",
+        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "QLinearConv",
     };
 
     public static Kernel Create(BindContext c)
@@ -40,6 +41,7 @@ internal static class KernelFactory
             case "Gemm": return new GemmKernel(c);
             case "MatMul": return new MatMulKernel(c);
             case "Conv": return DepthwiseConvKernel.Applies(c) ? new DepthwiseConvKernel(c) : new ConvKernel(c);
+            case "MaxPool" when c.HasOutput(1) || c.Input(0).Type != ElementType.Float: return new GeneralMaxPoolKernel(c);
             case "MaxPool": return new PoolKernel(c, max: true);
             case "AveragePool": return new PoolKernel(c, max: false);
             case "GlobalAveragePool": return new GlobalPoolKernel(c, max: false);
@@ -56,6 +58,7 @@ internal static class KernelFactory
             case "Min": return Binary(c, new MinOp());
             case "Sum": return Binary(c, new AddOp());
             case "Mean": return new BinaryKernel<AddOp>(c, new AddOp(), 1f / c.InputCount);
+            case "Pow" when c.Input(0).Type != ElementType.Float || c.Input(1).Type != ElementType.Float: return new MixedPowKernel(c);
             case "Pow": return new BinaryKernel<PowOp>(c, new PowOp());
 
             case "Relu": return new UnaryKernel<ReluOp>(c, new ReluOp());
@@ -84,8 +87,15 @@ internal static class KernelFactory
             case "ConstantOfShape": return new ConstantOfShapeKernel(c);
             case "Shape": return new ShapeKernel(c);
             case "Gather": return new GatherKernel(c);
+            case "Cast" or "CastLike" when NarrowCastKernel.Applies(c.Input(0).Type, c.Output(0).Type): return new NarrowCastKernel(c);
             case "Cast": return new CastKernel(c);
             case "CastLike": return new CastKernel(c);
+            case "QuantizeLinear": return new Quantized.QuantizeLinearKernel(c);
+            case "DequantizeLinear": return new Quantized.DequantizeLinearKernel(c);
+            case "DynamicQuantizeLinear": return new Quantized.DynamicQuantizeLinearKernel(c);
+            case "MatMulInteger": return new Quantized.MatMulIntegerKernel(c);
+            case "QLinearMatMul": return new Quantized.QLinearMatMulKernel(c);
+            case "QLinearConv": return new Quantized.QLinearConvKernel(c);
             case "ReduceSum": return ReduceKernels.Create(c, ReduceOp.Sum);
             case "ReduceMean": return ReduceKernels.Create(c, ReduceOp.Mean);
             case "ReduceMax": return ReduceKernels.Create(c, ReduceOp.Max);
@@ -153,6 +163,7 @@ internal static class KernelFactory
 
     private static unsafe Kernel Clip(BindContext c)
     {
+        if (c.Input(0).Type != ElementType.Float && c.Opset >= 12) return new IntegerClipKernel(c);
         float min = float.NegativeInfinity, max = float.PositiveInfinity;
         if (c.Opset < 11)
         {

@@ -173,9 +173,15 @@ internal static class ElementTypeOf<T> where T : unmanaged
         if (typeof(T) == typeof(int)) return [ElementType.Int32];
         if (typeof(T) == typeof(uint)) return [ElementType.UInt32];
         if (typeof(T) == typeof(short)) return [ElementType.Int16];
-        if (typeof(T) == typeof(ushort)) return [ElementType.UInt16];
-        if (typeof(T) == typeof(sbyte)) return [ElementType.Int8];
-        if (typeof(T) == typeof(byte)) return [ElementType.UInt8, ElementType.Bool];
+        // The narrow types move as their raw codes: bfloat16 as ushort, the one-byte ones as sbyte/byte.
+        if (typeof(T) == typeof(ushort)) return [ElementType.UInt16, ElementType.BFloat16];
+        if (typeof(T) == typeof(sbyte)) return [ElementType.Int8, ElementType.Int4, ElementType.Int2];
+        if (typeof(T) == typeof(byte))
+        {
+            return [ElementType.UInt8, ElementType.Bool, ElementType.Float8E4M3FN, ElementType.Float8E4M3FNUZ, ElementType.Float8E5M2,
+                ElementType.Float8E5M2FNUZ, ElementType.Float8E8M0, ElementType.Float4E2M1, ElementType.UInt4, ElementType.UInt2,
+                ElementType.Int4, ElementType.Int2];
+        }
         if (typeof(T) == typeof(bool)) return [ElementType.Bool];
         return [];
     }

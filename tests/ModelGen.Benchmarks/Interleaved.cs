@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>The per-call times of two actions timed in alternation, and A's managed allocation per call.</summary>
+/// <param name="AMicros">A's median per-call time over its chunks, in µs.</param>
+/// <param name="BMicros">B's median per-call time over its chunks, in µs.</param>
+/// <param name="AAllocBytesPerCall">Bytes A allocated on the calling thread per call.</param>
+/// <param name="ACalls">How many times A ran while timed.</param>
+/// <param name="BCalls">How many times B ran while timed.</param>
+internal readonly record struct PairTiming(double AMicros, double BMicros, double AAllocBytesPerCall, long ACalls, long BCalls);
+
+/// <summary>
+/// Times two actions A B A B … in chunks of calls, so both see the same machine state
+/// (frequency, cache, noisy neighbours) over the same seconds. Each side's chunk is sized to
+/// about <see cref="ChunkSeconds"/>; the result is each side's median chunk, which a stray
+/// slow chunk (GC of another thread, a page fault, a preempted core) does not move.
+/// </summary>
+internal static class Interleaved
+{
+    /// <summary>Target length of one chunk of calls.</summary>
+    private const double ChunkSeconds = 0.01;
+
+    /// <summary>Warms both sides (past tiered JIT), then times them alternately for about <paramref name="seconds"/> in all.</summary>
+    public static PairTiming Run(Action a, Action b, double seconds)
+    {
+        // Tier-1 code (and dynamic PGO) arrives after ~30 calls plus a background delay: warm well past that.
+        double perCallA = Warm(a, seconds * 0.1), perCallB = Warm(b, seconds * 0.1);
+        int chunkA = ChunkSize(perCallA), chunkB = ChunkSize(perCallB);
+        var timesA = new List<double>();
+        var timesB = new List<double>();
+        long allocated = 0, callsA = 0, callsB = 0;
+        var total = Stopwatch.StartNew();
+        while (timesA.Count < 5 || total.Elapsed.TotalSeconds < seconds * 0.8)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            double chunk = TimeChunk(a, chunkA);
+            // Read before the list grows, so only A's calls are counted.
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            timesA.Add(chunk);
+            callsA += chunkA;
+            timesB.Add(TimeChunk(b, chunkB));
+            callsB += chunkB;
+        }
+        return new PairTiming(Median(timesA) * 1e6, Median(timesB) * 1e6, (double)allocated / callsA, callsA, callsB);
+    }
+
+    /// <summary>Runs <paramref name="action"/> for about <paramref name="seconds"/> (at least 50 calls); returns seconds per call.</summary>
+    private static double Warm(Action action, double seconds)
+    {
+        var watch = Stopwatch.StartNew();
+        long calls = 0;
+        while (calls < 50 || watch.Elapsed.TotalSeconds < seconds)
+        {
+            action();
+            calls++;
+            if (calls >= 3 && watch.Elapsed.TotalSeconds > 4 * seconds) break; // a slow model: a few calls are enough
+        }
+        // The last few calls are the warmed ones.
+        return TimeChunk(action, Math.Max(1, (int)Math.Min(calls / 4, 100)));
+    }
+
+    private static int ChunkSize(double secondsPerCall) => (int)Math.Clamp(ChunkSeconds / Math.Max(secondsPerCall, 1e-9), 1, 1_000_000);
+
+    /// <summary>Seconds per call over <paramref name="calls"/> back-to-back calls.</summary>
+    /// <remarks>
+    /// Compiled fully optimized at once: a tier-0 loop here would be replaced mid-run (OSR), and
+    /// that runtime bookkeeping allocates on this thread inside the measured window, which would
+    /// be charged to the model.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double TimeChunk(Action action, int calls)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls; i++) action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+}

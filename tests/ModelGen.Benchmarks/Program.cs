@@ -1,0 +1,40 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using ModelGen.Benchmarks;
+
+// `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
+// Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
+if (args.Contains("--ratio"))
+{
+    double seconds = 3;
+    string? filter = null;
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] == "--seconds" && i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var s) && s > 0) seconds = s;
+        else if (args[i] == "--seconds")
+        {
+            Console.Error.WriteLine("--seconds needs a positive number (the timing budget per pair), e.g. --seconds 2");
+            return 2;
+        }
+        if (args[i] == "--filter" && i + 1 < args.Length) filter = args[i + 1];
+    }
+    try
+    {
+        return QuickRatio.Run(seconds, filter, gemm: !args.Contains("--no-gemm"));
+    }
+    catch (Exception e) when (e is InvalidOperationException or ModelGen.Onnx.OnnxException)
+    {
+        Console.Error.WriteLine($"benchmark failed: {e.Message}");
+        return 1;
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
+// Case ids are long ("mlp-784-512-512-10/b32/int8"): show them whole in the summary table.
+var config = DefaultConfig.Instance.WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
+BenchmarkSwitcher.FromAssembly(typeof(PairBenchmarks).Assembly).Run(args, config);
+return 0;
