@@ -8,7 +8,7 @@ public class FuzzTests
 {
     private static readonly string[] Codes =
     [
-        ErrorCodes.CorruptModel, ErrorCodes.TruncatedModel, ErrorCodes.InvalidGraph,
+        ErrorCodes.CorruptModel, ErrorCodes.TruncatedModel, ErrorCodes.InvalidGraph, ErrorCodes.TensorDataMismatch,
         ErrorCodes.UnsupportedType, ErrorCodes.BadExternalData,
     ];
 

@@ -110,7 +110,7 @@ public class LoaderTests
         }
         TestContext.Current.SendDiagnosticMessage($"onnx-node: {loaded} loaded, {failed.Count} rejected:\n{string.Join("\n", failed)}");
         Assert.Equal(612, loaded + failed.Count);
-        Assert.True(loaded >= 540, $"only {loaded} of 612 conformance models loaded; rejected: {string.Join(", ", failed)}");
+        Assert.True(loaded >= 610, $"only {loaded} of 612 conformance models loaded; rejected: {string.Join(", ", failed)}");
     }
 
     internal static void AssertTopological(OnnxGraph graph)

@@ -94,8 +94,9 @@ public class ShapeInferenceModelTests
         }
         TestContext.Current.SendDiagnosticMessage($"shape inference: {passed} passed, {KnownGaps.Count} known gaps, {skipped} not loadable");
         Assert.True(failures.Count == 0, $"{failures.Count} cases failed:\n{string.Join("\n", failures)}");
-        Assert.Equal(540, passed + KnownGaps.Count);
-        Assert.Equal(502, passed);
+        // 610 of 612 cases load (the optional and sequence Identity cases do not).
+        Assert.Equal(610, passed + KnownGaps.Count);
+        Assert.Equal(572, passed);
         Assert.True(unexpectedPasses.Count == 0, $"known gaps now pass, remove them from the list: {string.Join(", ", unexpectedPasses)}");
     }
 

@@ -68,7 +68,7 @@ internal static class TensorDecoder
     {
         if (proto.RawData.Length != bytes)
         {
-            throw Corrupt($"{what} needs {bytes} bytes ({holds}) but its raw_data holds {proto.RawData.Length}", file);
+            throw Mismatch($"{what} needs {bytes} bytes ({holds}) but its raw_data holds {proto.RawData.Length}", file);
         }
         return proto.RawData.ToByteArray();
     }
@@ -81,7 +81,7 @@ internal static class TensorDecoder
             var raw = proto.RawData;
             if (raw.Length != count * size)
             {
-                throw Corrupt($"{what} needs {count * size} bytes ({count} × {type.ToOnnxName()}) but its raw_data holds {raw.Length}", file);
+                throw Mismatch($"{what} needs {count * size} bytes ({count} × {type.ToOnnxName()}) but its raw_data holds {raw.Length}", file);
             }
             var data = raw.ToByteArray();
             if (!BitConverter.IsLittleEndian) SwapInPlace(data, size);
@@ -131,7 +131,7 @@ internal static class TensorDecoder
     {
         if (actual != expected)
         {
-            throw Corrupt($"{what} has {expected} elements but its {field} holds {actual} values", file);
+            throw Mismatch($"{what} has {expected} elements but its {field} holds {actual} values", file);
         }
     }
 
@@ -140,6 +140,10 @@ internal static class TensorDecoder
         if (size == 1) return;
         for (int i = 0; i + size <= data.Length; i += size) data.AsSpan(i, size).Reverse();
     }
+
+    /// <summary>Data that holds more or fewer elements than the dims say: its own code, MG1016.</summary>
+    private static OnnxException Mismatch(string message, string? file) =>
+        new(ErrorCodes.TensorDataMismatch, message + "; the tensor's data and dims disagree, so re-export the model", file);
 
     private static OnnxException Corrupt(string message, string? file) =>
         new(ErrorCodes.CorruptModel, message + "; re-export the model", file);
