@@ -15,7 +15,9 @@ internal sealed class ConstantFolding : IGraphPass
 {
     /// <summary>
     /// Folded results larger than this stay computed at run time: folding them would bloat the
-    /// weights file by more than it saves (e.g. a huge ConstantOfShape fill).
+    /// weights file by more than it saves (e.g. a huge ConstantOfShape fill: VGG-19's fc6 weights
+    /// are 102M floats, a ~400 MB resource). Such a fill still runs only once per executor: the
+    /// plan builder marks it <c>once</c> and keeps its output alive across calls.
     /// </summary>
     public const long MaxFoldedElements = 16 * 1024 * 1024;
 

@@ -62,6 +62,20 @@ internal static class PlanBuilder
         }
         foreach (var output in graph.Outputs) last[slotIds[output.Name]] = end;
 
+        // A fill of constant shape (one too big to fold into the weights) computes the same bytes on
+        // every call: it runs once per executor, so its output must live across calls — from before
+        // the first step to after the last — and no other tensor may reuse its bytes.
+        var fillOnce = graph.Nodes.Select(n => IsConstantFill(graph, n)).ToArray();
+        for (int s = 0; s < graph.Nodes.Count; s++)
+        {
+            if (!fillOnce[s]) continue;
+            foreach (var o in graph.Nodes[s].Outputs)
+            {
+                first[slotIds[o]] = 0;
+                last[slotIds[o]] = end;
+            }
+        }
+
         // Weights blob: initializers in slot order, each on a 64-byte boundary.
         var weights = new MemoryStream();
         var weightOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -100,12 +114,12 @@ internal static class PlanBuilder
                 isWeight ? wOffset : arenaOffset[v]);
         }).ToList();
 
-        var steps = graph.Nodes.Select(node => new StepSpec(
+        var steps = graph.Nodes.Select((node, s) => new StepSpec(
             node.OpType,
             node.Name,
             node.Inputs.Select(i => i.Length == 0 ? -1 : slotIds[i]).ToEquatableArray(),
             node.Outputs.Select(o => slotIds[o]).ToEquatableArray(),
-            AttributeLowering.Lower(node, opset, sourcePath).ToEquatableArray())).ToList();
+            StepAttributes(node, opset, sourcePath, fillOnce[s]).ToEquatableArray())).ToList();
 
         string doc = string.Join("\n", new[] { model.Doc, graph.Doc }.Where(d => d.Length > 0));
         var spec = new ModelSpec(
@@ -125,6 +139,27 @@ internal static class PlanBuilder
             graph.Outputs.Select(o => new TensorRefSpec(o.Name, slotIds[o.Name], o.Doc)).ToEquatableArray(),
             steps.ToEquatableArray());
         return new CompiledModel(spec, weightBytes);
+    }
+
+    /// <summary>
+    /// Step attribute telling the ConstantOfShape kernel that its output is constant and kept
+    /// whole-plan alive, so it fills on the first run only.
+    /// </summary>
+    public const string OnceAttribute = "once";
+
+    /// <summary>A ConstantOfShape whose shape input is a constant: its output never changes between calls.</summary>
+    private static bool IsConstantFill(OnnxGraph graph, OnnxNode node) =>
+        node.OpType == "ConstantOfShape"
+        && (node.Domain is "" or "ai.onnx")
+        && node.Inputs.Count > 0
+        && node.Inputs[0].Length > 0
+        && graph.Initializers.ContainsKey(node.Inputs[0]);
+
+    private static List<AttributeSpec> StepAttributes(OnnxNode node, long opset, string sourcePath, bool fillOnce)
+    {
+        var attributes = AttributeLowering.Lower(node, opset, sourcePath);
+        if (fillOnce) attributes.Add(AttributeSpec.OfInt(OnceAttribute, 1));
+        return attributes;
     }
 
     private static TensorInfo InfoOf(OnnxGraph graph, string value, string modelPath)

@@ -3,7 +3,10 @@ namespace ModelGen.Runtime.Kernels.Tensor;
 /// <summary>
 /// ConstantOfShape: fills the output (its shape is static in the plan) with <c>value</c> — a
 /// one-element Floats/Ints (or Float/Int) attribute, default 0 — converted to the output type.
-/// Refilled every run because the planner may reuse the memory between runs.
+/// Refilled every run because the planner may reuse the memory between runs — unless the step
+/// has <c>once</c>=1: the optimizer sets it on a fill of constant shape and keeps that output's
+/// bytes to itself for the whole plan, so the fill (VGG-19's is 400 MB) happens on the first
+/// run of each executor only.
 /// </summary>
 internal sealed unsafe class ConstantOfShapeKernel : Kernel
 {
@@ -11,6 +14,8 @@ internal sealed unsafe class ConstantOfShapeKernel : Kernel
     private readonly long _count;
     private readonly int _size;
     private readonly long _pattern;
+    private readonly bool _once;
+    private bool _filled;
 
     public ConstantOfShapeKernel(BindContext context)
     {
@@ -34,10 +39,12 @@ internal sealed unsafe class ConstantOfShapeKernel : Kernel
         long pattern = 0;
         CastKernel.WriteFromDouble(y.Type, value, (byte*)&pattern, context);
         _pattern = pattern;
+        _once = context.Step.GetInt("once", 0) != 0;
     }
 
     public override void Execute()
     {
+        if (_filled) return;
         long p = _pattern;
         int n = checked((int)_count);
         switch (_size)
@@ -47,5 +54,6 @@ internal sealed unsafe class ConstantOfShapeKernel : Kernel
             case 4: new Span<int>(_y, n).Fill((int)p); break;
             default: new Span<long>(_y, n).Fill(p); break;
         }
+        _filled = _once;
     }
 }
