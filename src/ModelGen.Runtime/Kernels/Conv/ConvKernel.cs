@@ -1,16 +1,20 @@
 using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
 /// ONNX Conv (1-D/2-D/3-D, groups, strides, pads, dilations, auto_pad, optional bias, fused
 /// activation) as im2col + the SGEMM core: per image and group, Y_g[M/g, out] = W_g · col_g with
-/// the bias and activation applied in the GEMM epilogue. A 1×1, stride-1, unpadded conv packs the
-/// input directly (no im2col). Weight matrices are packed once here; all scratch is allocated here.
+/// the bias and activation applied in the GEMM epilogue. im2col writes straight into the packed-B
+/// layout the micro-kernel reads (<see cref="Im2ColPacker"/>: one gather, not two copies); a 1×1, stride-1, unpadded conv packs the input
+/// directly. With several (image, group) units, the units are spread over the worker pool, each part
+/// with its own packed-B buffer, instead of parallelizing each small GEMM. Weight matrices are packed
+/// once here; all scratch is allocated here.
 /// </summary>
-internal sealed unsafe class ConvKernel : Kernel
+internal sealed unsafe class ConvKernel : Kernel, IParallelWork
 {
-    private readonly SgemmJob _job = new();
+    private readonly SgemmJob[] _jobs; // one per part
     private readonly WindowGeometry _g;
     private readonly float* _x;
     private readonly float* _w;
@@ -20,7 +24,13 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly bool _direct;
     private readonly bool _packWPerCall;
     private readonly float* _packedW; // all groups, each Sgemm.PackedASize(mPerGroup, k) floats
-    private readonly float* _col;     // im2col buffer [k, out]
+    private readonly float* _packedB; // one Sgemm.PackedBSize(k, out) buffer per part
+    private readonly long _packedBSize;
+    private readonly int _parts;
+    private readonly Im2ColPacker? _im2col;
+    private readonly bool _splitPanels;
+    private long _unit;        // split-panel mode: the unit being computed
+    private float* _prepared;  // split-panel mode: its (padded) input
 
     public ConvKernel(BindContext context)
     {
@@ -62,18 +72,40 @@ internal sealed unsafe class ConvKernel : Kernel
         _direct = oneByOne;
         int outSize = _g.OutSize;
 
-        _job.M = _mPerGroup;
-        _job.N = outSize;
-        _job.K = _k;
-        _job.Ldc = outSize;
-        _job.Epilogue = Epilogue.FromStep(context);
+        // Units of (image, group) run on the pool when there are enough of them and enough work in total;
+        // then each unit's GEMM runs on its part's thread (the pool runs nested calls inline).
+        long units = (long)_batch * _groups;
+        long work = units * _mPerGroup * outSize * _k;
+        // With fewer units than threads (batch 1), each part instead packs and multiplies its own range of
+        // column panels: one dispatch per unit covers both im2col and the GEMM, with no barrier between.
+        int panels = Sgemm.ColumnPanels(outSize);
+        bool parallel = work >= SgemmJob.ParallelThreshold;
+        _splitPanels = parallel && units < WorkerPool.Shared.Concurrency && panels >= 2;
+        _parts = !parallel ? 1 : _splitPanels ? Math.Min(WorkerPool.Shared.Concurrency, panels) : (int)Math.Min(WorkerPool.Shared.Concurrency, units);
+
+        var epilogue = Epilogue.FromStep(context);
+        int jobs = _splitPanels ? 1 : _parts; // split-panel parts share one packed B
+        _jobs = new SgemmJob[jobs];
+        _packedBSize = Sgemm.PackedBSize(_k, outSize);
+        _packedB = (float*)context.Scratch(_packedBSize * jobs * 4);
+        if (!_direct)
+        {
+            if (!Im2ColPacker.Fits(_g, _cPerGroup)) throw context.Fail($"the padded input of one group ({_cPerGroup} channels of {BindContext.ShapeText(xs[2..])}) is too large for this kernel (over 2^29 elements); split the model's input");
+            _im2col = new Im2ColPacker(context, _g, _cPerGroup, jobs);
+        }
+        for (int part = 0; part < jobs; part++)
+        {
+            _jobs[part] = new SgemmJob
+            {
+                M = _mPerGroup, N = outSize, K = _k, Ldc = outSize, Epilogue = epilogue,
+                PackedB = _packedB + part * _packedBSize,
+            };
+        }
 
         long packedWPerGroup = Sgemm.PackedASize(_mPerGroup, _k);
         _packedW = (float*)context.Scratch(packedWPerGroup * _groups * 4);
         _packWPerCall = wSlot.Storage == SlotStorage.Arena;
         if (!_packWPerCall) PackWeights();
-        _job.PackedB = (float*)context.Scratch(Sgemm.PackedBSize(_k, outSize) * 4);
-        if (!_direct) _col = (float*)context.Scratch((long)_k * outSize * 4);
     }
 
     private void PackWeights()
@@ -88,73 +120,83 @@ internal sealed unsafe class ConvKernel : Kernel
     public override void Execute()
     {
         if (_packWPerCall) PackWeights();
+        if (_splitPanels)
+        {
+            long units = (long)_batch * _groups;
+            for (_unit = 0; _unit < units; _unit++)
+            {
+                float* x = _x + _unit * _cPerGroup * _g.InSize;
+                _prepared = _direct ? x : _im2col!.Prepare(x, 0);
+                var job = _jobs[0];
+                int g = (int)(_unit % _groups);
+                job.PackedA = _packedW + g * Sgemm.PackedASize(_mPerGroup, _k);
+                job.C = _y + _unit * _mPerGroup * _g.OutSize;
+                job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
+                WorkerPool.Shared.Run(this, _parts);
+            }
+            return;
+        }
+        if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
+        else Execute(0, 1);
+    }
+
+    public void Execute(int part, int parts)
+    {
+        if (_splitPanels)
+        {
+            PanelRange(part, parts);
+            return;
+        }
+        long units = (long)_batch * _groups;
+        long begin = units * part / parts, end = units * (part + 1) / parts;
+        var job = _jobs[part];
         int inSize = _g.InSize, outSize = _g.OutSize;
         long packed = Sgemm.PackedASize(_mPerGroup, _k);
-        for (int n = 0; n < _batch; n++)
+        for (long unit = begin; unit < end; unit++)
         {
-            for (int g = 0; g < _groups; g++)
+            int g = (int)(unit % _groups);
+            float* x = _x + unit * _cPerGroup * inSize;
+            if (_direct)
             {
-                float* x = _x + ((long)n * _groups + g) * _cPerGroup * inSize;
-                if (_direct)
-                {
-                    // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial].
-                    Sgemm.PackB(x, inSize, 1, _k, outSize, _job.PackedB);
-                }
-                else
-                {
-                    Im2Col(x, _col);
-                    Sgemm.PackB(_col, outSize, 1, _k, outSize, _job.PackedB);
-                }
-                _job.PackedA = _packedW + g * packed;
-                _job.C = _y + ((long)n * _groups + g) * _mPerGroup * outSize;
-                _job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
-                _job.Run();
+                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial].
+                Sgemm.PackB(x, inSize, 1, _k, outSize, job.PackedB);
             }
+            else
+            {
+                _im2col!.Pack(x, job.PackedB, part);
+            }
+            job.PackedA = _packedW + g * packed;
+            job.C = _y + unit * _mPerGroup * outSize;
+            job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
+            job.Run();
         }
     }
 
-    /// <summary>Writes col[(c,kd,kh,kw), (od,oh,ow)] = padded x[c, od*s+kd*dil-pad, ...] (0 in the padding).</summary>
-    private void Im2Col(float* x, float* col)
+    /// <summary>Split-panel mode: packs and multiplies this part's column panels of the current unit.</summary>
+    private void PanelRange(int part, int parts)
     {
-        var g = _g;
-        int id0 = g.In[0], ih0 = g.In[1], iw0 = g.In[2];
-        int od0 = g.Out[0], oh0 = g.Out[1], ow0 = g.Out[2];
-        float* row = col;
-        int outCount = g.OutSize;
-        for (int c = 0; c < _cPerGroup; c++)
+        var job = _jobs[0];
+        int n = _g.OutSize;
+        int panels = Sgemm.ColumnPanels(n);
+        int p0 = (int)((long)panels * part / parts), p1 = (int)((long)panels * (part + 1) / parts);
+        if (p0 >= p1) return;
+        if (_direct)
         {
-            float* xc = x + (long)c * id0 * ih0 * iw0;
-            for (int kd = 0; kd < g.Kernel[0]; kd++)
-            for (int kh = 0; kh < g.Kernel[1]; kh++)
-            for (int kw = 0; kw < g.Kernel[2]; kw++)
-            {
-                float* dst = row;
-                for (int od = 0; od < od0; od++)
-                {
-                    int id = od * g.Stride[0] - g.PadBegin[0] + kd * g.Dilation[0];
-                    bool dIn = (uint)id < (uint)id0;
-                    for (int oh = 0; oh < oh0; oh++)
-                    {
-                        int ih = oh * g.Stride[1] - g.PadBegin[1] + kh * g.Dilation[1];
-                        if (!dIn || (uint)ih >= (uint)ih0)
-                        {
-                            new Span<float>(dst, ow0).Clear();
-                            dst += ow0;
-                            continue;
-                        }
-                        float* src = xc + ((long)id * ih0 + ih) * iw0;
-                        int iwStart = -g.PadBegin[2] + kw * g.Dilation[2];
-                        int sw = g.Stride[2];
-                        for (int ow = 0; ow < ow0; ow++)
-                        {
-                            int iw = iwStart + ow * sw;
-                            dst[ow] = (uint)iw < (uint)iw0 ? src[iw] : 0f;
-                        }
-                        dst += ow0;
-                    }
-                }
-                row += outCount;
-            }
+            int col0 = p0 * Sgemm.NR, cols = Math.Min(n, p1 * Sgemm.NR) - col0;
+            Sgemm.PackB(_prepared + col0, n, 1, _k, cols, job.PackedB + (long)col0 * _k);
+        }
+        else
+        {
+            _im2col!.PackPanels(_prepared, job.PackedB, p0, p1);
+        }
+        if (Sgemm.UsesBlocking(_k, job.Epilogue))
+        {
+            Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, p0, p1);
+        }
+        else
+        {
+            int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
+            Sgemm.Tiles(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, p0 * rowBlocks, p1 * rowBlocks);
         }
     }
 }

@@ -1,12 +1,19 @@
+using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Threading;
+
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
 /// MaxPool and AveragePool (1-D/2-D/3-D): kernel_shape, strides, pads, auto_pad, ceil_mode,
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
-/// are clipped per output position, so padding never reads memory.
+/// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
+/// <see cref="Pool2D"/>; planes are split over the worker pool when there is enough work.
 /// </summary>
-internal sealed unsafe class PoolKernel : Kernel
+internal sealed unsafe class PoolKernel : Kernel, IParallelWork
 {
+    private readonly Pool2D _fast;
+    private readonly bool _useFast;
+    private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
     private readonly WindowGeometry _g;
@@ -33,14 +40,31 @@ internal sealed unsafe class PoolKernel : Kernel
         _x = context.FloatInput(0);
         _y = context.FloatOutput(0);
         _planes = (long)xs[0] * xs[1];
+        _useFast = Pool2D.Fits(_g);
+        _fast = new Pool2D(_g, max, _countPad);
+        // Same threshold as the GEMM, counted in window taps.
+        long taps = _planes * _g.OutSize * _g.KernelSize;
+        _parts = taps >= SgemmJob.ParallelThreshold ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
     }
 
     public override void Execute()
     {
+        if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
+        else Execute(0, 1);
+    }
+
+    public void Execute(int part, int parts)
+    {
         var g = _g;
         int inSize = g.InSize, outSize = g.OutSize;
-        for (long plane = 0; plane < _planes; plane++)
+        long begin = _planes * part / parts, end = _planes * (part + 1) / parts;
+        for (long plane = begin; plane < end; plane++)
         {
+            if (_useFast)
+            {
+                _fast.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
             float* x = _x + plane * inSize;
             float* y = _y + plane * outSize;
             for (int od = 0; od < g.Out[0]; od++)

@@ -9,7 +9,8 @@ namespace ModelGen.Runtime.Kernels.Gemm;
 /// with a fused <see cref="Epilogue"/>. Operands are first packed — A into blocks of
 /// <see cref="MR"/> rows stored k-major, B into panels of <see cref="NR"/> columns stored k-major,
 /// both zero-padded — so the micro-kernel streams both contiguously and keeps a full
-/// MR×NR tile of C in 12 256-bit registers (FMA), touching C only once per tile.
+/// MR×NR tile of C in registers (12 AVX-512 accumulators over two K phases, or 12 256-bit ones), touching C
+/// once per tile; long products are cache-blocked over K and M (<see cref="BlockedPanels"/>).
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class Sgemm
@@ -81,6 +82,15 @@ internal static unsafe class Sgemm
         }
     }
 
+    /// <summary>K is split into slices of this many steps when it is longer (BLIS/MLAS "KC"): a 16×KC B sub-panel then stays in L1.</summary>
+    public const int KC = 256;
+
+    /// <summary>Row blocks (of <see cref="MR"/> rows) per A block kept in L2 while the B sub-panels stream past (BLIS "MC").</summary>
+    public const int MCBlocks = 16;
+
+    /// <summary>Whether a product takes the cache-blocked path (<see cref="BlockedPanels"/>): long K and no accumulate into C.</summary>
+    public static bool UsesBlocking(int k, in Epilogue e) => k > KC && !e.Accumulate;
+
     /// <summary>Computes tiles [<paramref name="tileBegin"/>, <paramref name="tileEnd"/>) of C; tiles go panel-major so a packed B panel stays in cache.</summary>
     public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
     {
@@ -90,22 +100,162 @@ internal static unsafe class Sgemm
             int jb = t / rowBlocks * NR;
             int ib = t % rowBlocks * MR;
             MicroKernel(packedA + (long)ib * k, packedB + (long)jb * k, k, c + ib * ldc + jb, ldc,
-                Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue);
+                Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue, SliceMode.Whole);
         }
+    }
+
+    /// <summary>
+    /// Computes column panels [<paramref name="panelBegin"/>, <paramref name="panelEnd"/>) of C with cache blocking:
+    /// K in slices of <see cref="KC"/> (partial sums parked in C, the epilogue applied by the last slice), rows in
+    /// blocks of <see cref="MCBlocks"/> row blocks, so A and B are read from L1/L2 instead of streaming all of A per panel.
+    /// Only for <see cref="UsesBlocking"/> products.
+    /// </summary>
+    public static void BlockedPanels(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int panelBegin, int panelEnd)
+    {
+        int rowBlocks = RowBlocks(m);
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int kc = Math.Min(KC, k - pc);
+            var mode = pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+            for (int rb0 = 0; rb0 < rowBlocks; rb0 += MCBlocks)
+            {
+                int rb1 = Math.Min(rowBlocks, rb0 + MCBlocks);
+                for (int panel = panelBegin; panel < panelEnd; panel++)
+                {
+                    int jb = panel * NR;
+                    // Packed blocks are k-major, so slice pc of a block starts pc steps in.
+                    float* b = packedB + (long)jb * k + (long)pc * NR;
+                    for (int rb = rb0; rb < rb1; rb++)
+                    {
+                        int ib = rb * MR;
+                        MicroKernel(packedA + (long)ib * k + (long)pc * MR, b, kc, c + ib * ldc + jb, ldc,
+                            Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue, mode);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Which part of a K-split product a micro-kernel call computes.</summary>
+    internal enum SliceMode
+    {
+        /// <summary>All of K: apply the epilogue.</summary>
+        Whole,
+        /// <summary>First slice: store the raw sum into C.</summary>
+        First,
+        /// <summary>Middle slice: add the raw sum to C.</summary>
+        Middle,
+        /// <summary>Last slice: add C's partial sum, then apply the epilogue.</summary>
+        Last,
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
-    private static void MicroKernel(float* a, float* b, int k, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e)
+    private static void MicroKernel(float* a, float* b, int k, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e, SliceMode mode)
     {
-        if (rows == 1)
+        if (rows == 1 && mode == SliceMode.Whole)
         {
             // Batch-1 inference (a GEMV): skip the five padding rows, which would cost 6x the FMAs.
             SingleRowKernel(a, b, k, c, cols, row0, col0, e);
             return;
         }
+        float* tile = stackalloc float[MR * NR];
+        if (Avx512F.IsSupported) Compute512(a, b, k, tile);
+        else Compute256(a, b, k, tile);
+        if (mode == SliceMode.Whole)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                StoreRow(c + r * ldc, Vector256.Load(tile + r * NR), Vector256.Load(tile + r * NR + 8), cols, row0 + r, col0, e);
+            }
+            return;
+        }
+        FinishSlice(tile, c, ldc, rows, cols, row0, col0, e, mode);
+    }
+
+    private static void FinishSlice(float* tile, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e, SliceMode mode)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* t = tile + r * NR;
+            float* cr = c + r * ldc;
+            if (mode != SliceMode.First)
+            {
+                // Fold in the partial sum of the earlier slices (a raw sum: the epilogue has not touched it).
+                if (cols == NR)
+                {
+                    (Vector256.Load(t) + Vector256.Load(cr)).Store(t);
+                    (Vector256.Load(t + 8) + Vector256.Load(cr + 8)).Store(t + 8);
+                }
+                else
+                {
+                    for (int j = 0; j < cols; j++) t[j] += cr[j];
+                }
+            }
+            if (mode == SliceMode.Last)
+            {
+                StoreRow(cr, Vector256.Load(t), Vector256.Load(t + 8), cols, row0 + r, col0, e);
+            }
+            else if (cols == NR)
+            {
+                Vector256.Load(t).Store(cr);
+                Vector256.Load(t + 8).Store(cr + 8);
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++) cr[j] = t[j];
+            }
+        }
+    }
+
+    /// <summary>The MR×NR tile with AVX-512: one 16-wide register per row, K unrolled by two into two accumulator sets (12 registers) to cover the FMA latency.</summary>
+    private static void Compute512(float* a, float* b, int k, float* tile)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        int p = 0;
+        for (; p + 1 < k; p += 2)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + NR);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            d0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6]), b1, d0);
+            d1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7]), b1, d1);
+            d2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[8]), b1, d2);
+            d3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[9]), b1, d3);
+            d4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[10]), b1, d4);
+            d5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[11]), b1, d5);
+            a += 2 * MR;
+            b += 2 * NR;
+        }
+        if (p < k)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+        }
+        (c0 + d0).Store(tile);
+        (c1 + d1).Store(tile + NR);
+        (c2 + d2).Store(tile + 2 * NR);
+        (c3 + d3).Store(tile + 3 * NR);
+        (c4 + d4).Store(tile + 4 * NR);
+        (c5 + d5).Store(tile + 5 * NR);
+    }
+
+    /// <summary>The MR×NR tile with 256-bit FMA: two registers per row, 12 accumulators.</summary>
+    private static void Compute256(float* a, float* b, int k, float* tile)
+    {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < k; p++)
@@ -133,19 +283,12 @@ internal static unsafe class Sgemm
             a += MR;
             b += NR;
         }
-        // Park the tile on the stack before the epilogue: values live across the epilogue's calls would
-        // make the register allocator spill the accumulators inside the k loop.
-        float* tile = stackalloc float[MR * NR];
         c00.Store(tile); c01.Store(tile + 8);
         c10.Store(tile + 16); c11.Store(tile + 24);
         c20.Store(tile + 32); c21.Store(tile + 40);
         c30.Store(tile + 48); c31.Store(tile + 56);
         c40.Store(tile + 64); c41.Store(tile + 72);
         c50.Store(tile + 80); c51.Store(tile + 88);
-        for (int r = 0; r < rows; r++)
-        {
-            StoreRow(c + r * ldc, Vector256.Load(tile + r * NR), Vector256.Load(tile + r * NR + 8), cols, row0 + r, col0, e);
-        }
     }
 
     private static void SingleRowKernel(float* a, float* b, int k, float* c, int cols, int row0, int col0, in Epilogue e)

@@ -1,0 +1,69 @@
+using ModelGen.Runtime;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// The cache-blocked SGEMM path (K longer than one KC slice: partial sums parked in C, epilogue on the last
+/// slice) against a double-accumulating reference, with bias, alpha and a fused activation so a slice that
+/// applied the epilogue twice, or dropped a partial sum, cannot pass. Tolerance: rel 1e-4, abs 1e-4
+/// (K up to 700 fp32 FMAs vs double sums).
+/// </summary>
+public class SgemmBlockingTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int, int, int> Cases() => new()
+    {
+        { 1, 300, 5 },    // one row: no single-row shortcut on sliced calls
+        { 13, 257, 37 },  // last slice is one step; partial row block and partial column panel
+        { 7, 600, 16 },   // three slices (256, 256, 88)
+        { 64, 700, 96 },  // 4.3M multiply-adds: column panels split across the worker pool
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BlockedGemmMatchesReference(int m, int k, int n)
+    {
+        var a = Data.Random(m + k, m * k);
+        var b = Data.Random(n + 3 * k, k * n);
+        var c = Data.Random(9, n);
+        var plan = new TestPlan();
+        int ia = plan.Input("A", [m, k]);
+        int ib = plan.Weight("B", b, [k, n]);
+        int ic = plan.Weight("C", c, [n]);
+        int iy = plan.Arena("Y", [m, n]);
+        plan.Output(iy);
+        plan.Step("Gemm", [ia, ib, ic], [iy], PlanAttribute.Float("alpha", 0.5f), PlanAttribute.Float("beta", 2f),
+            PlanAttribute.String("activation", "LeakyRelu"), PlanAttribute.Float("activation_alpha", 0.2f));
+        var y = plan.Run(a)[0];
+        var expected = Reference.MatMul2D(a, b, m, k, n);
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            float v = 0.5f * expected[i * n + j] + 2f * c[j];
+            expected[i * n + j] = v >= 0 ? v : 0.2f * v;
+        }
+        Data.Close(expected, y, Rel, Abs);
+    }
+
+    [Fact]
+    public void BlockedGemmWithFullCAccumulatesOnce()
+    {
+        // A full [M,N] C makes the epilogue accumulate into C; that product must not take the sliced path.
+        const int m = 9, k = 520, n = 21;
+        var a = Data.Random(1, m * k);
+        var b = Data.Random(2, k * n);
+        var c = Data.Random(3, m * n);
+        var plan = new TestPlan();
+        int ia = plan.Input("A", [m, k]);
+        int ib = plan.Weight("B", b, [k, n]);
+        int ic = plan.Weight("C", c, [m, n]);
+        int iy = plan.Arena("Y", [m, n]);
+        plan.Output(iy);
+        plan.Step("Gemm", [ia, ib, ic], [iy], PlanAttribute.Float("beta", 0.5f));
+        var y = plan.Run(a)[0];
+        var expected = Reference.MatMul2D(a, b, m, k, n);
+        for (int i = 0; i < m * n; i++) expected[i] += 0.5f * c[i];
+        Data.Close(expected, y, Rel, Abs);
+    }
+}
