@@ -189,7 +189,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         {
             _im2col!.PackPanels(_prepared, job.PackedB, p0, p1);
         }
-        if (Sgemm.UsesBlocking(_k, job.Epilogue))
+        if (Sgemm.UsesBlocking(_mPerGroup, _k, job.Epilogue))
         {
             Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, p0, p1);
         }

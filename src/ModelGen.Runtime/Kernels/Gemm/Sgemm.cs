@@ -88,8 +88,13 @@ internal static unsafe class Sgemm
     /// <summary>Row blocks (of <see cref="MR"/> rows) per A block kept in L2 while the B sub-panels stream past (BLIS "MC").</summary>
     public const int MCBlocks = 16;
 
-    /// <summary>Whether a product takes the cache-blocked path (<see cref="BlockedPanels"/>): long K and no accumulate into C.</summary>
-    public static bool UsesBlocking(int k, in Epilogue e) => k > KC && !e.Accumulate;
+    /// <summary>
+    /// Whether a product takes the cache-blocked path (<see cref="BlockedPanels"/>): long K, at
+    /// least one full row block, and no accumulate into C. A product of fewer than <see cref="MR"/>
+    /// rows (a batch-1 Gemm/MatMul is a matrix-vector product) reads each B element once anyway,
+    /// so blocking only adds passes over C; the tile path's single-row kernel is faster there.
+    /// </summary>
+    public static bool UsesBlocking(int m, int k, in Epilogue e) => m >= MR && k > KC && !e.Accumulate;
 
     /// <summary>Computes tiles [<paramref name="tileBegin"/>, <paramref name="tileEnd"/>) of C; tiles go panel-major so a packed B panel stays in cache.</summary>
     public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)

@@ -29,7 +29,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
         if (M == 0 || N == 0) return;
         _tiles = Sgemm.RowBlocks(M) * Sgemm.ColumnPanels(N);
         _panels = Sgemm.ColumnPanels(N);
-        _blocked = Sgemm.UsesBlocking(K, Epilogue);
+        _blocked = Sgemm.UsesBlocking(M, K, Epilogue);
         long work = (long)M * N * K;
         // The blocked path splits by column panels (each part owns whole columns of C across all K slices).
         int units = _blocked ? _panels : _tiles;
