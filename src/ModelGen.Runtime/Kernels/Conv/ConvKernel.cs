@@ -37,23 +37,11 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         var xSlot = context.Input(0);
         var wSlot = context.Input(1);
         var ySlot = context.Output(0);
-        int[] xs = xSlot.Shape, ws = wSlot.Shape, ys = ySlot.Shape;
-        if (xs.Length < 3 || xs.Length > 5) throw context.Fail($"input {BindContext.ShapeText(xs)} must be [N,C,spatial...] with 1 to 3 spatial dims");
-        if (ws.Length != xs.Length || ys.Length != xs.Length) throw context.Fail($"W{BindContext.ShapeText(ws)} and Y{BindContext.ShapeText(ys)} must have the input's rank {xs.Length}");
-        _batch = xs[0];
-        int c = xs[1];
-        int m = ws[0];
-        _groups = (int)context.Step.GetInt("group", 1);
-        if (_groups < 1 || c % _groups != 0 || m % _groups != 0)
-        {
-            throw context.Fail($"group={_groups} must divide the input channels ({c}) and the output channels ({m})");
-        }
-        _cPerGroup = c / _groups;
-        _mPerGroup = m / _groups;
-        if (ws[1] != _cPerGroup) throw context.Fail($"W{BindContext.ShapeText(ws)} expects {ws[1]} channels per group, but the input has {c} channels in {_groups} group(s)");
-        if (ys[0] != _batch || ys[1] != m) throw context.Fail($"output {BindContext.ShapeText(ys)} must be [{_batch},{m},...]");
-        _g = WindowGeometry.Create(context, xs[2..], ys[2..], ws[2..], checkOutput: true);
-        _k = _cPerGroup * _g.KernelSize;
+        int[] xs = xSlot.Shape;
+        var shape = ConvShape.Bind(context);
+        (_batch, _groups, _cPerGroup, _mPerGroup, _g, _k) =
+            (shape.Batch, shape.Groups, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
+        int m = _groups * _mPerGroup;
 
         _x = context.FloatInput(0);
         _w = context.FloatInput(1);

@@ -32,19 +32,10 @@ internal sealed unsafe class QuantizedConvKernel : Kernel
         var ySlot = context.Output(0);
         var layout = Int8WeightLayout.Bind(context, 1);
         _quantization = ActivationQuantization.FromStep(context);
-        int[] xs = xSlot.Shape, ws = wSlot.Shape, ys = ySlot.Shape;
-        if (xs.Length < 3 || xs.Length > 5) throw context.Fail($"input {BindContext.ShapeText(xs)} must be [N,C,spatial...] with 1 to 3 spatial dims");
-        if (ws.Length != xs.Length || ys.Length != xs.Length) throw context.Fail($"W{BindContext.ShapeText(ws)} and Y{BindContext.ShapeText(ys)} must have the input's rank {xs.Length}");
-        _batch = xs[0];
-        int c = xs[1], m = ws[0];
-        _groups = (int)context.Step.GetInt("group", 1);
-        if (_groups < 1 || c % _groups != 0 || m % _groups != 0) throw context.Fail($"group={_groups} must divide the input channels ({c}) and the output channels ({m})");
-        _cPerGroup = c / _groups;
-        _mPerGroup = m / _groups;
-        if (ws[1] != _cPerGroup) throw context.Fail($"W{BindContext.ShapeText(ws)} expects {ws[1]} channels per group, but the input has {c} channels in {_groups} group(s)");
-        if (ys[0] != _batch || ys[1] != m) throw context.Fail($"output {BindContext.ShapeText(ys)} must be [{_batch},{m},...]");
-        _g = WindowGeometry.Create(context, xs[2..], ys[2..], ws[2..], checkOutput: true);
-        _k = _cPerGroup * _g.KernelSize;
+        var shape = ConvShape.Bind(context);
+        (_batch, _groups, _cPerGroup, _mPerGroup, _g, _k) =
+            (shape.Batch, shape.Groups, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
+        int c = _groups * _cPerGroup, m = _groups * _mPerGroup;
         _kp = Int8Packing.PaddedK(_k);
         _x = context.FloatInput(0);
         _y = context.FloatOutput(0);
