@@ -55,4 +55,39 @@ public sealed class ExecutionPlan
 
     /// <summary>Size of the weights blob in bytes.</summary>
     public long WeightsBytes { get; }
+
+    /// <summary>
+    /// True when the plan is batch-polymorphic: some slots carry a <see cref="TensorSlot.BatchAxis"/>,
+    /// and <see cref="WithBatch"/> gives the same plan for any number of samples.
+    /// </summary>
+    public bool IsBatched => Array.Exists(Slots, s => s.BatchAxis >= 0);
+
+    /// <summary>
+    /// The plan for <paramref name="batch"/> samples: every batch slot's batch axis is multiplied by
+    /// <paramref name="batch"/>, and every arena offset and the arena size likewise. Scaling the whole
+    /// layout keeps the memory planner's non-overlap (each slot grows at most <paramref name="batch"/>
+    /// times) and its alignment. Steps, attributes and weights are shared, unchanged.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> is below 1.</exception>
+    /// <exception cref="InvalidOperationException">The plan is not batch-polymorphic and <paramref name="batch"/> is not 1.</exception>
+    public ExecutionPlan WithBatch(int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (batch == 1) return this;
+        if (!IsBatched) throw new InvalidOperationException("The plan has no batch axis; it runs one sample at a time.");
+        var slots = new TensorSlot[Slots.Length];
+        for (int i = 0; i < slots.Length; i++)
+        {
+            var s = Slots[i];
+            if (s.Storage == SlotStorage.Weights)
+            {
+                slots[i] = s;
+                continue;
+            }
+            int[] shape = (int[])s.Shape.Clone();
+            if (s.BatchAxis >= 0) shape[s.BatchAxis] = checked(shape[s.BatchAxis] * batch);
+            slots[i] = new TensorSlot(s.Name, s.Type, shape, s.Storage, checked(s.Offset * batch), s.BatchAxis);
+        }
+        return new ExecutionPlan(slots, Steps, Inputs, Outputs, checked(ArenaBytes * batch), WeightsBytes);
+    }
 }

@@ -11,7 +11,7 @@ namespace ModelGen.Runtime;
 /// The optimizer's interpreter, the tests and the generated predictors all use this class.
 /// An executor is for one thread at a time; many executors may share one <see cref="ModelWeights"/>.
 /// </summary>
-public sealed unsafe class PlanExecutor : IDisposable
+public sealed unsafe class PlanExecutor : IModelExecutor
 {
     private readonly ExecutionPlan _plan;
     private readonly ModelWeights _weights;
@@ -73,6 +73,30 @@ public sealed unsafe class PlanExecutor : IDisposable
         {
             Buffer.MemoryCopy(source, _arena.Pointer + slot.Offset, slot.ByteLength, slot.ByteLength);
         }
+    }
+
+    /// <summary>Copies graph input <paramref name="index"/> into the arena from raw bytes of its element type.</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is not the input's byte length.</exception>
+    public void SetInput(int index, ReadOnlySpan<byte> data)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_plan.Inputs.Length) ThrowIndex(index, _plan.Inputs.Length, "input");
+        var slot = _plan.Slots[_plan.Inputs[index]];
+        if (data.Length != slot.ByteLength) ThrowByteLength(slot, data.Length, "input");
+        if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
+        data.CopyTo(new Span<byte>(_arena.Pointer + slot.Offset, data.Length));
+    }
+
+    /// <summary>Copies graph output <paramref name="index"/> out as raw bytes of its element type.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not the output's byte length.</exception>
+    public void GetOutput(int index, Span<byte> destination)
+    {
+        ThrowIfDisposed();
+        if ((uint)index >= (uint)_plan.Outputs.Length) ThrowIndex(index, _plan.Outputs.Length, "output");
+        var slot = _plan.Slots[_plan.Outputs[index]];
+        if (destination.Length != slot.ByteLength) ThrowByteLength(slot, destination.Length, "output");
+        byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
+        new ReadOnlySpan<byte>(source, destination.Length).CopyTo(destination);
     }
 
     /// <summary>Runs every step once.</summary>
@@ -146,6 +170,10 @@ public sealed unsafe class PlanExecutor : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
         $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ElementCount} elements, but the span has {length}.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowByteLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
+        $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ByteLength} bytes of {slot.Type.ToOnnxName()}, but the span has {length} bytes.");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowIndex(int index, int count, string role) => throw new ArgumentOutOfRangeException(

@@ -19,8 +19,14 @@ public sealed class TensorSlot
     /// <param name="shape">Static shape; empty for a scalar.</param>
     /// <param name="storage">Arena or weights.</param>
     /// <param name="offset">Byte offset within the arena or the weights blob.</param>
-    public TensorSlot(string name, ElementType type, int[] shape, SlotStorage storage, long offset)
+    /// <param name="batchAxis">
+    /// The axis that grows with the batch size in a batch-polymorphic plan (its size here is the
+    /// size for one sample), or -1 when the slot does not depend on the batch size.
+    /// </param>
+    public TensorSlot(string name, ElementType type, int[] shape, SlotStorage storage, long offset, int batchAxis = -1)
     {
+        if (batchAxis < -1 || batchAxis >= shape.Length) throw new ArgumentOutOfRangeException(nameof(batchAxis));
+        if (batchAxis >= 0 && storage == SlotStorage.Weights) throw new ArgumentException($"weights slot '{name}' cannot grow with the batch", nameof(batchAxis));
         ArgumentNullException.ThrowIfNull(shape);
         if (offset < 0) throw new ArgumentOutOfRangeException(nameof(offset));
         Name = name;
@@ -28,6 +34,7 @@ public sealed class TensorSlot
         Shape = shape;
         Storage = storage;
         Offset = offset;
+        BatchAxis = batchAxis;
         long n = 1;
         foreach (int d in shape)
         {
@@ -52,6 +59,9 @@ public sealed class TensorSlot
     /// <summary>Byte offset within its storage.</summary>
     public long Offset { get; }
 
+    /// <summary>The axis that scales with the batch size, or -1 (see the constructor).</summary>
+    public int BatchAxis { get; }
+
     /// <summary>Product of the dimensions.</summary>
     public long ElementCount { get; }
 
@@ -60,5 +70,5 @@ public sealed class TensorSlot
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: {Type.ToOnnxName()}[{string.Join(",", Shape)}] @{Storage}+{Offset}";
+        $"{Name}: {Type.ToOnnxName()}[{string.Join(",", Shape)}] @{Storage}+{Offset}" + (BatchAxis >= 0 ? $" batch@{BatchAxis}" : "");
 }
