@@ -83,6 +83,12 @@ namespace ModelGen.Build
         /// <summary>Metadata <c>AllowUngated</c> (true/false); switch <c>--allow-ungated</c>.</summary>
         public string? AllowUngated { get; set; }
 
+        /// <summary>Metadata <c>Fallback</c>: OnnxRuntime or Error; switch <c>--fallback</c>.</summary>
+        public string? Fallback { get; set; }
+
+        /// <summary>Metadata <c>MaxBatch</c> (0 or more); switch <c>--max-batch</c>.</summary>
+        public string? MaxBatch { get; set; }
+
         /// <summary>
         /// Folders the dotnet host probes for the CLI's dependencies that are not next to it
         /// (<c>--additionalprobingpath</c>): the NuGet package root, where restore put ONNX
@@ -129,6 +135,8 @@ namespace ModelGen.Build
             Add(arguments, "--max-accuracy-drop", MaxAccuracyDrop);
             Add(arguments, "--accuracy-fallback", AccuracyFallback);
             Add(arguments, "--allow-ungated", AllowUngated);
+            Add(arguments, "--fallback", Fallback);
+            Add(arguments, "--max-batch", MaxBatch);
             return arguments;
         }
 

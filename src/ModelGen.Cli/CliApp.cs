@@ -20,11 +20,15 @@ public static class CliApp
     public const string Usage =
         """
         usage: modelgen optimize <model.onnx> --out <dir> [--name <Name>] [--verbose]
+                   [--quantize None|Fp16|Int8|Int8Dynamic|Int8Weights] [--validation-data <npz>] ...
+                   [--fallback OnnxRuntime|Error] [--max-batch <N>]
+               modelgen inspect <model.onnx>
                modelgen --version
 
         Optimizes an ONNX model losslessly (constant folding, BatchNormalization folding,
         bias and activation fusion, dead-node elimination, static memory planning) and writes
         <dir>/<Name>.mgspec, <dir>/<Name>.weights and <dir>/<Name>.onnx.
+        'inspect' lists each op of a model and whether ModelGen compiles it or ONNX Runtime runs it.
         Arguments may also come from a response file: modelgen @args.rsp (one per line).
         """;
 
@@ -53,6 +57,7 @@ public static class CliApp
             return Success;
         }
 
+        if (command.Command == "inspect") return Inspect(command, stdout, stderr);
         try
         {
             var options = new OptimizeOptions(command.ModelPath!, command.OutputDirectory!, command.Name!)
@@ -67,6 +72,8 @@ public static class CliApp
                 MaxAccuracyDrop = command.MaxAccuracyDrop,
                 AccuracyFallback = command.AccuracyFallback,
                 AllowUngated = command.AllowUngated,
+                Fallback = Enum.Parse<FallbackMode>(command.Fallback),
+                MaxBatch = command.MaxBatch,
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = ModelOptimizer.Optimize(options);
@@ -88,6 +95,20 @@ public static class CliApp
                 "or run the command printed above with --verbose for details.");
             if (command.Verbose) stderr.WriteLine(e);
             return InternalError;
+        }
+    }
+
+    private static int Inspect(CommandLine command, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            stdout.Write(ModelGen.Optimizer.Inspection.ModelInspector.Inspect(command.ModelPath!, command.MaxBatch));
+            return Success;
+        }
+        catch (OnnxException e)
+        {
+            Report(stderr, e.File ?? command.ModelPath!, "error", e.Code, e.Message);
+            return BadInput;
         }
     }
 

@@ -39,6 +39,19 @@ public sealed class CommandLine
     /// <summary>--allow-ungated true|false.</summary>
     public bool AllowUngated { get; private set; }
 
+    /// <summary>--fallback: OnnxRuntime or Error.</summary>
+    public string Fallback { get; private set; } = "OnnxRuntime";
+
+    /// <summary>--max-batch: the largest batch of Predict(int batchSize, ...); 0 = none.</summary>
+    public int MaxBatch { get; private set; } = 64;
+
+    /// <summary>The command: optimize or inspect.</summary>
+    public string Command { get; private set; } = "optimize";
+
+    /// <summary>The largest MaxBatch accepted (each predictor sizes its buffers for it).</summary>
+    public const int MaxBatchLimit = 65536;
+
+    private static readonly string[] FallbackModes = { "OnnxRuntime", "Error" };
     private static readonly string[] QuantizeModes = { "None", "Fp16", "Int8", "Int8Dynamic", "Int8Weights" };
     private static readonly string[] CalibrationMethods = { "MinMax", "Percentile", "Entropy" };
 
@@ -56,7 +69,8 @@ public sealed class CommandLine
             c.Version = true;
             return c;
         }
-        if (args[0] != "optimize") throw Bad($"unknown command '{args[0]}'; the command is 'optimize'.");
+        if (args[0] is not ("optimize" or "inspect")) throw Bad($"unknown command '{args[0]}'; the commands are 'optimize' and 'inspect'.");
+        c.Command = args[0];
         for (int i = 1; i < args.Count; i++)
         {
             string a = args[i];
@@ -83,6 +97,16 @@ public sealed class CommandLine
                 case "--max-accuracy-drop": c.MaxAccuracyDrop = Value(args, ref i, a); break;
                 case "--accuracy-fallback": c.AccuracyFallback = Bool(Value(args, ref i, a), "AccuracyFallback"); break;
                 case "--allow-ungated": c.AllowUngated = Bool(Value(args, ref i, a), "AllowUngated"); break;
+                case "--fallback": c.Fallback = OneOf(Value(args, ref i, a), FallbackModes, a); break;
+                case "--max-batch":
+                    string mb = Value(args, ref i, a);
+                    if (!int.TryParse(mb, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxBatch)
+                        || maxBatch > MaxBatchLimit)
+                    {
+                        throw Bad($"MaxBatch must be a whole number from 0 to {MaxBatchLimit}, not '{mb}'.");
+                    }
+                    c.MaxBatch = maxBatch;
+                    break;
                 case "-h" or "--help": c.Help = true; break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw Bad($"unknown option '{a}'.");
@@ -92,7 +116,8 @@ public sealed class CommandLine
             }
         }
         if (c.Help) return c;
-        if (c.ModelPath is null) throw Bad("no model given: modelgen optimize <model.onnx> --out <dir>.");
+        if (c.ModelPath is null) throw Bad($"no model given: modelgen {c.Command} <model.onnx>{(c.Command == "optimize" ? " --out <dir>" : "")}.");
+        if (c.Command == "inspect") return c;
         if (c.OutputDirectory is null) throw Bad("no output directory given: add --out <dir>.");
         c.Name ??= ClassNames.FromFileName(c.ModelPath);
         if (!ClassNames.IsValidIdentifier(c.Name))
@@ -120,6 +145,7 @@ public sealed class CommandLine
     {
         "--quantize" => "Quantize",
         "--calibration" => "Calibration",
+        "--fallback" => "Fallback",
         _ => option,
     };
 

@@ -34,27 +34,58 @@ public sealed partial class ModelGenerator
             w.Line($"{p.Access} sealed partial class {p.ClassName} : global::System.IDisposable");
             w.Open();
 
-            w.Line("// Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.");
+            bool onnxRuntime = p.Spec.Engine == ModelSpec.OnnxRuntimeEngine;
+            bool batched = p.Spec.MaxBatch > 0;
+            if (onnxRuntime)
+            {
+                w.Line("// ModelGen does not compile every op of this model, so ONNX Runtime runs it. The embedded resource is the");
+                w.Line("// .onnx file (length- and hash-checked); one ONNX Runtime session serves every instance.");
+            }
+            else
+            {
+                w.Line("// Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.");
+            }
             w.Line($"private static readonly global::System.Lazy<{Runtime}ModelWeights> s_weights = new(() => {Runtime}ModelWeights.FromResource(" +
                    $"typeof({p.ClassName}).Assembly, {Literals.String(p.ResourceName)}, {Literals.Long(p.Spec.WeightsBytes)}, " +
                    $"{Literals.String(p.Spec.WeightsSha256)}), isThreadSafe: true);");
+            if (onnxRuntime)
+            {
+                w.Line($"private static readonly global::System.Lazy<{Runtime}OnnxRuntime.OnnxRuntimeModel> s_onnxRuntime = new(() => " +
+                       $"new {Runtime}OnnxRuntime.OnnxRuntimeModel(s_weights.Value, {Literals.String("resource " + p.ResourceName)}), isThreadSafe: true);");
+            }
             w.Line($"private static readonly {Runtime}ExecutionPlan s_plan = CreatePlan();");
-            w.Line($"private readonly {Runtime}PlanExecutor _executor;");
+            w.Line($"private readonly {Runtime}IModelExecutor _executor;");
+            if (batched) w.Line($"private readonly {Runtime}BatchedExecutor _batch;");
             w.Line();
 
-            w.Doc("<summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>");
+            w.Doc(onnxRuntime
+                ? "<summary>Creates a predictor that runs the model through ONNX Runtime, with its own pre-bound input and output buffers.</summary>"
+                : "<summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>");
             w.Doc("<exception cref=\"global::ModelGen.Runtime.ModelGenException\">The embedded weights are missing or do not match the model.</exception>");
             w.Line($"public {p.ClassName}()");
             w.Open();
-            w.Line($"_executor = new {Runtime}PlanExecutor(s_plan, s_weights.Value);");
+            if (batched)
+            {
+                w.Line($"_batch = new {Runtime}BatchedExecutor(s_plan, MaxBatch, CreateExecutor);");
+                w.Line("_executor = _batch.Single;");
+            }
+            else
+            {
+                w.Line("_executor = CreateExecutor(s_plan);");
+            }
             w.Close();
             w.Line();
 
             WritePredict(w, p);
+            if (batched) WriteBatchedPredict(w, p);
             foreach (var t in p.Inputs.Concat(p.Outputs)) WriteShapeMembers(w, t);
 
             w.Doc("<summary>Frees this predictor's arena. The shared weights stay loaded.</summary>");
-            w.Line("public void Dispose() => _executor.Dispose();");
+            w.Line(batched ? "public void Dispose() => _batch.Dispose();" : "public void Dispose() => _executor.Dispose();");
+            w.Line();
+            w.Line(onnxRuntime
+                ? $"private static {Runtime}IModelExecutor CreateExecutor({Runtime}ExecutionPlan plan) => new {Runtime}OnnxRuntime.OnnxRuntimeExecutor(plan, s_onnxRuntime.Value);"
+                : $"private static {Runtime}IModelExecutor CreateExecutor({Runtime}ExecutionPlan plan) => new {Runtime}PlanExecutor(plan, s_weights.Value);");
             w.Line();
             WriteCreatePlan(w, p);
 
@@ -85,7 +116,15 @@ public sealed partial class ModelGenerator
             }
             facts.Add($"ONNX IR version {Num(spec.IrVersion)}, opset {Num(spec.Opset)}.");
             if (spec.SourceSha256.Length > 0) facts.Add($"Source SHA-256: {Literals.DocInline(spec.SourceSha256)}.");
-            facts.Add($"{Num(spec.Steps.Count)} steps; {Num(spec.ArenaBytes)} bytes of arena per instance; {Num(spec.WeightsBytes)} bytes of shared weights.");
+            if (spec.Engine == ModelSpec.OnnxRuntimeEngine)
+            {
+                facts.Add($"ModelGen does not compile every op of this model, so ONNX Runtime runs it ({Num(spec.WeightsBytes)} bytes of embedded .onnx).");
+            }
+            else
+            {
+                facts.Add($"{Num(spec.Steps.Count)} steps; {Num(spec.ArenaBytes)} bytes of arena per instance; {Num(spec.WeightsBytes)} bytes of shared weights.");
+            }
+            if (spec.MaxBatch > 0) facts.Add($"Batches of up to {Num(spec.MaxBatch)} samples run through Predict(int batchSize, ...).");
             w.Doc("<para>" + string.Join(" ", facts) + "</para>");
             w.Doc("<para>An instance is not thread-safe: use one per thread. Dispose it to free its arena.</para>");
             w.Doc("</remarks>");
@@ -108,17 +147,68 @@ public sealed partial class ModelGenerator
                 w.Line($"if ({t.ParameterName}.Length != {t.MemberName}Length) throw new global::System.ArgumentException(" +
                        $"{Literals.String(message)} + {t.ParameterName}.Length + \".\", nameof({t.ParameterName}));");
             }
-            foreach (var t in p.Inputs) w.Line($"_executor.SetInput({Num(t.Index)}, {t.ParameterName});");
+            foreach (var t in p.Inputs) w.Line($"_executor.SetInput({Num(t.Index)}, {AsBytes}({t.ParameterName}));");
             w.Line("_executor.Run();");
-            foreach (var t in p.Outputs) w.Line($"_executor.GetOutput({Num(t.Index)}, {t.ParameterName});");
+            foreach (var t in p.Outputs) w.Line($"_executor.GetOutput({Num(t.Index)}, {AsBytes}({t.ParameterName}));");
             w.Close();
             w.Line();
         }
 
-        private static void WriteParamDoc(SourceWriter w, TensorParameter t, string role)
+        private const string AsBytes = "global::System.Runtime.InteropServices.MemoryMarshal.AsBytes";
+
+        /// <summary>
+        /// <c>Predict(int batchSize, ...)</c>: spans hold <c>batchSize</c> samples back to back; the
+        /// batch runs in the bucket sizes of <c>BatchedExecutor</c>, so it allocates nothing.
+        /// </summary>
+        private static void WriteBatchedPredict(SourceWriter w, PredictorSpec p)
         {
-            string text = $"{role} tensor '{Literals.DocInline(t.TensorName)}': {t.ElementType}, shape {Literals.Shape(t.Shape)} " +
-                          $"({Elements(t)}).";
+            w.Doc($"<summary>Runs the model on <paramref name=\"batchSize\"/> samples (1 to {Num(p.Spec.MaxBatch)}). Allocates nothing.</summary>");
+            w.Doc("<param name=\"batchSize\">How many samples the spans hold, one after another.</param>");
+            foreach (var t in p.Inputs) WriteParamDoc(w, t, "Input", batched: true);
+            foreach (var t in p.Outputs) WriteParamDoc(w, t, "Receives output", batched: true);
+            w.Doc("<exception cref=\"global::System.ArgumentOutOfRangeException\"><paramref name=\"batchSize\"/> is below 1 or above <see cref=\"MaxBatch\"/>.</exception>");
+            w.Doc("<exception cref=\"global::System.ArgumentException\">A span's length is not <paramref name=\"batchSize\"/> times its tensor's element count.</exception>");
+            var parameters = new[] { "int batchSize" }
+                .Concat(p.Inputs.Select(t => $"global::System.ReadOnlySpan<{t.ClrType}> {t.ParameterName}"))
+                .Concat(p.Outputs.Select(t => $"global::System.Span<{t.ClrType}> {t.ParameterName}"));
+            w.Line($"public void Predict({string.Join(", ", parameters)})");
+            w.Open();
+            w.Line("_batch.CheckBatchSize(batchSize);");
+            foreach (var t in p.Inputs.Concat(p.Outputs))
+            {
+                string bare = t.ParameterName.TrimStart('@');
+                string message = $"'{bare}' (tensor '{t.TensorName}') must have batchSize × {Num(t.Length)} = ";
+                w.Line($"if ({t.ParameterName}.Length != (long)batchSize * {t.MemberName}Length) throw new global::System.ArgumentException(" +
+                       $"{Literals.String(message)} + ((long)batchSize * {t.MemberName}Length) + \" elements, got \" + {t.ParameterName}.Length + \".\", nameof({t.ParameterName}));");
+            }
+            w.Line("for (int done = 0; done < batchSize;)");
+            w.Open();
+            w.Line("var executor = _batch.Next(batchSize - done, out int n);");
+            foreach (var t in p.Inputs)
+            {
+                w.Line($"executor.SetInput({Num(t.Index)}, {AsBytes}({t.ParameterName}.Slice(done * {t.MemberName}Length, n * {t.MemberName}Length)));");
+            }
+            w.Line("executor.Run();");
+            foreach (var t in p.Outputs)
+            {
+                w.Line($"executor.GetOutput({Num(t.Index)}, {AsBytes}({t.ParameterName}.Slice(done * {t.MemberName}Length, n * {t.MemberName}Length)));");
+            }
+            w.Line("done += n;");
+            w.Close();
+            w.Close();
+            w.Line();
+            w.Doc("<summary>The largest batch size <c>Predict(int batchSize, ...)</c> accepts (the item's MaxBatch metadata).</summary>");
+            w.Line($"public const int MaxBatch = {Num(p.Spec.MaxBatch)};");
+            w.Line();
+        }
+
+        private static void WriteParamDoc(SourceWriter w, TensorParameter t, string role, bool batched = false)
+        {
+            string text = batched
+                ? $"{role} tensor '{Literals.DocInline(t.TensorName)}': {t.ElementType}, <paramref name=\"batchSize\"/> samples of shape {Literals.Shape(t.Shape)} " +
+                  $"({Elements(t)} each)."
+                : $"{role} tensor '{Literals.DocInline(t.TensorName)}': {t.ElementType}, shape {Literals.Shape(t.Shape)} " +
+                  $"({Elements(t)}).";
             if (t.Doc.Length > 0) text += " " + Literals.DocInline(t.Doc);
             w.Doc($"<param name=\"{t.ParameterName.TrimStart('@')}\">{text}</param>");
         }
@@ -178,7 +268,8 @@ public sealed partial class ModelGenerator
             foreach (var s in spec.Slots)
             {
                 string storage = s.Storage == SlotStorage.Arena ? "arena" : "weights";
-                w.Line($"new({Literals.String(s.Name)}, {TypeLocal(s.ElementType)}, {Literals.IntArray(s.Shape)}, {storage}, {Literals.Long(s.Offset)}),");
+                string batchAxis = s.BatchAxis >= 0 ? ", " + Num(s.BatchAxis) : "";
+                w.Line($"new({Literals.String(s.Name)}, {TypeLocal(s.ElementType)}, {Literals.IntArray(s.Shape)}, {storage}, {Literals.Long(s.Offset)}{batchAxis}),");
             }
             w.Close("},");
             w.Line("new " + Runtime + "PlanStep[]");

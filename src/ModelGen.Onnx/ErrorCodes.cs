@@ -49,6 +49,21 @@ public static class ErrorCodes
     /// <summary>A tensor's data holds more or fewer elements than its dims say.</summary>
     public const string TensorDataMismatch = "MG1016";
 
+    /// <summary>
+    /// Warning: the graph holds ops ModelGen does not compile, so the predictor runs the model
+    /// through ONNX Runtime (the <c>Fallback="OnnxRuntime"</c> default); it names each op and node.
+    /// </summary>
+    public const string OnnxRuntimeFallback = "MG1017";
+
+    /// <summary>Warning: a lossy option (Quantize, ...) was ignored because ONNX Runtime runs the model.</summary>
+    public const string LossyIgnoredOnFallback = "MG1018";
+
+    /// <summary>
+    /// Warning: the batch dimension is symbolic, but the graph's computation depends on its value,
+    /// so <c>Predict(batchSize, ...)</c> runs one sample at a time (or is not generated at all).
+    /// </summary>
+    public const string BatchNotPolymorphic = "MG1019";
+
     /// <summary>An unexpected failure inside ModelGen (a bug): the message says how to report it.</summary>
     public const string InternalError = "MG1099";
 }

@@ -1,18 +1,22 @@
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Planning;
 using ModelGen.Runtime;
+using ModelGen.Runtime.OnnxRuntime;
+using ModelGen.Spec;
 
 namespace ModelGen.Optimizer;
 
 /// <summary>
-/// Runs a compiled model with the runtime's <see cref="PlanExecutor"/>: the same plan and
-/// kernels a generated predictor runs. Used for constant folding, by the tests, and by the
-/// accuracy evaluation.
+/// Runs a compiled model with the engine a generated predictor uses: the runtime's
+/// <see cref="PlanExecutor"/> over the same plan and kernels, or, for a model that falls back,
+/// <see cref="OnnxRuntimeExecutor"/> over the same .onnx bytes. Used for constant folding, by the
+/// tests, and by the accuracy evaluation.
 /// </summary>
 public sealed class ModelInterpreter : IDisposable
 {
     private readonly ModelWeights _weights;
-    private readonly PlanExecutor _executor;
+    private readonly OnnxRuntimeModel? _onnxRuntime;
+    private readonly IModelExecutor _executor;
     private readonly ExecutionPlan _plan;
 
     internal ModelInterpreter(CompiledModel compiled)
@@ -21,10 +25,19 @@ public sealed class ModelInterpreter : IDisposable
         _weights = ModelWeights.FromBytes(compiled.Weights);
         try
         {
-            _executor = new PlanExecutor(_plan, _weights);
+            if (compiled.Spec.Engine == ModelSpec.OnnxRuntimeEngine)
+            {
+                _onnxRuntime = new OnnxRuntimeModel(_weights, compiled.Spec.Source);
+                _executor = new OnnxRuntimeExecutor(_plan, _onnxRuntime);
+            }
+            else
+            {
+                _executor = new PlanExecutor(_plan, _weights);
+            }
         }
         catch
         {
+            _onnxRuntime?.Dispose();
             _weights.Dispose();
             throw;
         }
@@ -35,6 +48,9 @@ public sealed class ModelInterpreter : IDisposable
 
     /// <summary>The graph outputs as (name, type, shape), in order.</summary>
     public IReadOnlyList<TensorSlot> Outputs => _plan.Outputs.Select(i => _plan.Slots[i]).ToList();
+
+    /// <summary>True when ONNX Runtime runs the model (it holds ops ModelGen does not compile).</summary>
+    public bool RunsOnOnnxRuntime => _onnxRuntime is not null;
 
     /// <summary>Runs the model once; inputs in graph order, outputs in graph order.</summary>
     public OnnxTensor[] Run(params OnnxTensor[] inputs)
@@ -50,14 +66,16 @@ public sealed class ModelInterpreter : IDisposable
             {
                 throw new ArgumentException($"input '{slot.Name}' is {slot.Type.ToOnnxName()}, got {inputs[i].Type.ToOnnxName()}");
             }
-            TypedIo.SetInput(_executor, i, slot.Type, inputs[i].Data);
+            _executor.SetInput(i, inputs[i].Data);
         }
         _executor.Run();
         var outputs = new OnnxTensor[_plan.Outputs.Length];
         for (int i = 0; i < outputs.Length; i++)
         {
             var slot = _plan.Slots[_plan.Outputs[i]];
-            outputs[i] = new OnnxTensor(slot.Name, slot.Type, slot.Shape, TypedIo.GetOutput(_executor, i, slot.Type, slot.ElementCount));
+            var data = new byte[slot.ByteLength];
+            _executor.GetOutput(i, data);
+            outputs[i] = new OnnxTensor(slot.Name, slot.Type, slot.Shape, data);
         }
         return outputs;
     }
@@ -71,6 +89,7 @@ public sealed class ModelInterpreter : IDisposable
     public void Dispose()
     {
         _executor.Dispose();
+        _onnxRuntime?.Dispose();
         _weights.Dispose();
     }
 }

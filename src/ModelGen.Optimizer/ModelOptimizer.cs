@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
+using ModelGen.Optimizer.Batching;
+using ModelGen.Optimizer.Fallback;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
 using ModelGen.Optimizer.Planning;
@@ -104,11 +106,45 @@ public static class ModelOptimizer
         var model = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);
         int originalNodes = model.Graph.Nodes.Count;
         var warnings = new List<Diagnostic>();
-        FixSymbolicInputs(model, path, warnings);
         Validate(model, path);
 
-        var context = new PassContext(path, options.Log);
+        var uncompiled = OpSupport.Uncompiled(model.Graph);
+        if (uncompiled.Count > 0) return FallBack(options, bytes, path, sha, write, warnings, uncompiled, originalNodes, null);
+
+        bool batched = options.MaxBatch > 0 && BatchDimension.IsSymbolic(model);
+        FixSymbolicInputs(model, path, warnings, batched);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        RunLosslessPasses(model, new PassContext(path, options.Log), counts);
+        var compiled = PlanBuilder.Build(model, options.Name, path, sha);
+        if (RuntimeRefusal(compiled) is { } refusal)
+        {
+            var node = new UncompiledNode(refusal.Op, "", refusal.Step, refusal.Message);
+            return FallBack(options, bytes, path, sha, write, warnings, [node], originalNodes, refusal.Exception);
+        }
+        var batchVerdict = batched ? CompileAtBatchTwo(bytes, path, model) : null;
+
+        QuantizationReport? report = null;
+        if (options.Quantize.IsLossy())
+        {
+            // After the lossless passes, before writing: a failed gate leaves nothing behind.
+            var outcome = QuantizationPipeline.Run(model, compiled, options, path, sha, warnings);
+            (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
+            CheckRuntimeSupport(compiled, path);
+        }
+        if (batchVerdict is not null) compiled = ApplyBatch(compiled, model, batchVerdict, options.MaxBatch, path, warnings);
+        var files = write
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
+            : Array.Empty<string>();
+        if (!write && report is not null && options.ReportPath is not null)
+        {
+            files = OutputWriter.WriteReport(options.ReportPath, report, options.Name, path);
+        }
+        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report };
+    }
+
+    /// <summary>The lossless pipeline: fold, simplify, fuse. Shapes are inferred where the passes need them.</summary>
+    private static void RunLosslessPasses(OnnxModel model, PassContext context, Dictionary<string, int> counts)
+    {
         ShapeInference.Run(model);
         RunPass(new ConstantFolding(), model, context, counts);
         RunPass(new IdentityElimination(), model, context, counts);
@@ -119,25 +155,78 @@ public static class ModelOptimizer
         ShapeInference.Run(model);
         RunPass(new ActivationFusion(), model, context, counts);
         RunPass(new DeadNodeElimination(), model, context, counts);
+    }
 
-        var compiled = PlanBuilder.Build(model, options.Name, path, sha);
-        CheckRuntimeSupport(compiled, path);
-        QuantizationReport? report = null;
+    /// <summary>
+    /// Compiles the source again with the batch at 2 and compares it with the batch-1 graph
+    /// (<see cref="BatchAnalysis"/>), which decides how <c>Predict(batchSize, ...)</c> runs.
+    /// </summary>
+    private static BatchVerdict CompileAtBatchTwo(byte[] bytes, string path, OnnxModel atOne)
+    {
+        var twin = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);
+        try
+        {
+            BatchDimension.Fix(twin, 2);
+            FixSymbolicInputs(twin, path, warnings: null, batched: false);
+            RunLosslessPasses(twin, new PassContext(path, null), new Dictionary<string, int>(StringComparer.Ordinal));
+        }
+        catch (OnnxException e)
+        {
+            return BatchAnalysis.Compare(atOne, null, e.Message);
+        }
+        return BatchAnalysis.Compare(atOne, twin, null);
+    }
+
+    private static CompiledModel ApplyBatch(CompiledModel compiled, OnnxModel final, BatchVerdict verdict, int maxBatch, string path, List<Diagnostic> warnings)
+    {
+        if (verdict.Mode == BatchMode.Polymorphic)
+        {
+            try
+            {
+                return BatchAnalysis.Apply(compiled, final, verdict, maxBatch);
+            }
+            catch (Exception e) when (e is InvalidOperationException or OnnxException)
+            {
+                verdict = new BatchVerdict(BatchMode.PerSample, e.Message);
+            }
+        }
+        string what = verdict.Mode == BatchMode.PerSample
+            ? $"Predict(batchSize, ...) runs the batch one sample at a time, because {verdict.Reason}."
+            : $"no Predict(batchSize, ...) is generated and the batch is compiled as 1, because {verdict.Reason}.";
+        warnings.Add(new Diagnostic(ErrorCodes.BatchNotPolymorphic, path, "the model's first input dimension is a symbolic batch, but " + what));
+        return BatchAnalysis.Apply(compiled, final, verdict, maxBatch);
+    }
+
+    /// <summary>
+    /// The model holds ops ModelGen cannot run: fail with MG1004 under <c>Fallback="Error"</c>, else
+    /// warn with MG1017 and compile it for ONNX Runtime (<see cref="OnnxRuntimeFallback"/>).
+    /// </summary>
+    private static OptimizeResult FallBack(
+        OptimizeOptions options, byte[] bytes, string path, string sha, bool write, List<Diagnostic> warnings,
+        IReadOnlyList<UncompiledNode> nodes, int originalNodes, Exception? cause)
+    {
+        string list = OpSupport.Describe(nodes);
+        if (options.Fallback == FallbackMode.Error)
+        {
+            throw new OnnxException(ErrorCodes.UnsupportedOp,
+                $"ModelGen cannot compile {list}{(cause is null ? "" : $": {cause.Message}")}. Fallback=\"Error\" is set; remove it (the default, " +
+                "Fallback=\"OnnxRuntime\", builds a predictor that runs this model through ONNX Runtime) or replace the op in the model.", path, cause);
+        }
+        warnings.Add(new Diagnostic(ErrorCodes.OnnxRuntimeFallback, path,
+            $"ModelGen does not compile {list}{(cause is null ? "" : $" ({cause.Message})")}; the predictor keeps its typed API and runs this model " +
+            "through ONNX Runtime. Set Fallback=\"Error\" to fail instead."));
         if (options.Quantize.IsLossy())
         {
-            // After the lossless passes, before writing: a failed gate leaves nothing behind.
-            var outcome = QuantizationPipeline.Run(model, compiled, options, path, sha, warnings);
-            (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
-            CheckRuntimeSupport(compiled, path);
+            warnings.Add(new Diagnostic(ErrorCodes.LossyIgnoredOnFallback, path,
+                $"Quantize=\"{options.Quantize}\" is ignored: ONNX Runtime runs this model as it is, in full precision."));
         }
+        // A fresh load: the fallback keeps the model as given, symbolic dimensions included.
+        var model = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);
+        var compiled = OnnxRuntimeFallback.Build(model, options.Name, path, sha, options.MaxBatch, warnings);
         var files = write
-            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, null, path, options.ReportPath)
             : Array.Empty<string>();
-        if (!write && report is not null && options.ReportPath is not null)
-        {
-            files = OutputWriter.WriteReport(options.ReportPath, report, options.Name, path);
-        }
-        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report };
+        return new OptimizeResult(compiled, model, warnings, new Dictionary<string, int>(), files, originalNodes);
     }
 
     private static void RunPass(IGraphPass pass, OnnxModel model, PassContext context, Dictionary<string, int> counts)
@@ -158,11 +247,6 @@ public static class ModelOptimizer
         var produced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in graph.Nodes)
         {
-            if (node.Domain is not ("" or "ai.onnx"))
-            {
-                throw new OnnxException(ErrorCodes.UnsupportedOp,
-                    $"node '{node.Name}' uses operator '{node.OpType}' from domain '{node.Domain}'; ModelGen compiles only standard ONNX operators.", path);
-            }
             foreach (var o in node.Outputs.Where(o => o.Length > 0))
             {
                 if (!produced.Add(o) || graph.Initializers.ContainsKey(o) || graph.Inputs.Any(i => i.Name == o))
@@ -181,10 +265,11 @@ public static class ModelOptimizer
     }
 
     /// <summary>
-    /// Symbolic dimensions of graph inputs (a batch size 'N', say) are compiled as 1 for now,
-    /// with a warning, since the plan is static.
+    /// Symbolic dimensions of graph inputs are compiled as 1, since the plan is static: silently for
+    /// the batch dimension when the batch is <paramref name="batched"/> (the plan serves every batch
+    /// size then), with warning MG1013 for any other.
     /// </summary>
-    private static void FixSymbolicInputs(OnnxModel model, string path, List<Diagnostic> warnings)
+    private static void FixSymbolicInputs(OnnxModel model, string path, List<Diagnostic>? warnings, bool batched)
     {
         foreach (var input in model.Graph.Inputs)
         {
@@ -197,10 +282,25 @@ public static class ModelOptimizer
             {
                 if (input.Shape[d].IsKnown) continue;
                 string label = input.Shape[d].Param ?? "?";
-                warnings.Add(new Diagnostic(SymbolicDimensionWarning, path,
+                if (!(batched && BatchDimension.IsBatch(input, d))) warnings?.Add(new Diagnostic(SymbolicDimensionWarning, path,
                     $"input '{input.Name}' dimension {d} is symbolic ('{label}'); the predictor is compiled for size 1 there."));
                 input.Shape[d] = Dim.Of(1);
             }
+        }
+    }
+
+    /// <summary>Why the runtime refuses a compiled step (an attribute its kernel lacks, say), or null when it runs them all.</summary>
+    private static (string Op, string Step, string Message, Exception Exception)? RuntimeRefusal(CompiledModel compiled)
+    {
+        try
+        {
+            using var interpreter = new ModelInterpreter(compiled);
+            return null;
+        }
+        catch (ModelGenException e)
+        {
+            var step = compiled.Spec.Steps.FirstOrDefault(s => e.Message.Contains($"'{s.Name}'", StringComparison.Ordinal));
+            return (step?.Op ?? "?", step?.Name ?? "?", e.Message, e);
         }
     }
 

@@ -25,6 +25,18 @@ public sealed class OptimizeOptions
     /// <summary>Verbose log sink (null: quiet).</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// What to do when the graph holds ops ModelGen cannot compile: run the model through ONNX
+    /// Runtime with warning MG1017 (the default), or fail with MG1004.
+    /// </summary>
+    public FallbackMode Fallback { get; init; } = FallbackMode.OnnxRuntime;
+
+    /// <summary>
+    /// The largest batch of the generated <c>Predict(int batchSize, ...)</c> when the model's first
+    /// input dimension is symbolic (default 64); 0 compiles the symbolic batch as 1, with no batched overload.
+    /// </summary>
+    public int MaxBatch { get; init; } = 64;
+
     /// <summary>The lossy precision reduction to apply (default: none, the lossless optimizer only).</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
 

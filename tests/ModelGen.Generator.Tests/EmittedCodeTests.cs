@@ -30,6 +30,12 @@ public class EmittedCodeTests
     public void MultipleInputsAndOutputs() => VerifyAndCompile(new SpecInput("Multi.mgspec", TestSpecs.MultiIo, "Multi", "MyApp"));
 
     [Fact]
+    public void BatchedMlp() => VerifyAndCompile(new SpecInput("obj/Models/Mlp.mgspec", TestSpecs.BatchedMlp, "BatchedMlp", "MyApp.Models"));
+
+    [Fact]
+    public void OnnxRuntimeFallback() => VerifyAndCompile(new SpecInput("obj/TopK.mgspec", TestSpecs.OnnxRuntimeTopK, "TopKNet", "MyApp"));
+
+    [Fact]
     public void OutputIsDeterministic()
     {
         var spec = new SpecInput("Cnn.mgspec", TestSpecs.Cnn, "Mnist", "Samples");

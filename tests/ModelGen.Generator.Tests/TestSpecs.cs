@@ -25,6 +25,22 @@ internal static class TestSpecs
         "step op=Gemm name=\"fc1\" in=[0,1,2] out=[3] @transB=int:1 @alpha=float:1 @activation=string:\"Relu\"\n" +
         "step op=Gemm name=\"fc2\" in=[3,4,5] out=[6] @transB=int:1 @alpha=float:1\n";
 
+    /// <summary>The MLP with a symbolic batch: every arena slot scales along axis 0, up to 64 samples.</summary>
+    public static string BatchedMlp =>
+        Mlp.Replace("producer-version=\"2.1.0\"\n", "producer-version=\"2.1.0\" max-batch=64\n")
+            .Replace("arena=0\n", "arena=0 batch-axis=0\n")
+            .Replace("arena=3136\n", "arena=3136 batch-axis=0\n");
+
+    /// <summary>A model ONNX Runtime runs (it holds TopK): input and output slots only, the weights are the .onnx bytes.</summary>
+    public static string OnnxRuntimeTopK =>
+        "modelgen-spec 1\n" +
+        $"model name=\"TopKNet\" source=\"topk.onnx\" source-sha256=\"{Sha}\" weights-sha256=\"{Sha}\" weights-bytes=731 arena-bytes=128 ir-version=8 opset=13 producer=\"\" producer-version=\"\" engine=onnxruntime max-batch=16\n" +
+        "doc \"\"\n" +
+        "slot id=0 name=\"x\" type=float shape=[1,10] arena=0 batch-axis=0\n" +
+        "slot id=1 name=\"values\" type=float shape=[1,3] arena=64 batch-axis=0\n" +
+        "input name=\"x\" slot=0 doc=\"\"\n" +
+        "output name=\"values\" slot=1 doc=\"The three largest activations.\"\n";
+
     /// <summary>A small CNN like mnist-8: Conv+Relu, MaxPool, Reshape, Gemm; every attribute kind.</summary>
     public static string Cnn =>
         "modelgen-spec 1\n" +

@@ -85,14 +85,52 @@ public class CliTests
     }
 
     [Fact]
-    public void Unsupported_op_is_MG1004_and_names_the_op()
+    public void Unsupported_op_with_fallback_Error_is_MG1004_and_names_the_op()
     {
         using var dir = new TempDir();
+        string path = HardmaxModel(dir);
+        AssertError(path, ErrorCodes.UnsupportedOp, Run("optimize", path, "--out", dir.File("o"), "--fallback", "Error"), mentions: "Hardmax");
+    }
+
+    [Fact]
+    public void Unsupported_op_by_default_warns_MG1017_and_writes_the_outputs()
+    {
+        using var dir = new TempDir();
+        string path = HardmaxModel(dir);
+        var r = Run("optimize", path, "--out", dir.File("o"));
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.Contains($"{path}: warning MG1017: ModelGen does not compile Hardmax (node 'n0_Hardmax')", r.Out);
+        Assert.True(File.Exists(dir.File("o/Hardmax.mgspec")));
+        Assert.Contains(" engine=onnxruntime", File.ReadAllText(dir.File("o/Hardmax.mgspec")));
+    }
+
+    [Fact]
+    public void Inspect_lists_each_op_and_where_it_runs()
+    {
+        using var dir = new TempDir();
+        string path = HardmaxModel(dir);
+        var r = Run("inspect", path);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.Matches(@"(?m)^Hardmax\s+1\s+falls back to ONNX Runtime", r.Out);
+        Assert.Contains("input:  x float [1,4]", r.Out);
+    }
+
+    [Fact]
+    public void Bad_max_batch_is_MG1010()
+    {
+        using var dir = new TempDir();
+        string path = HardmaxModel(dir);
+        var r = Run("optimize", path, "--out", dir.File("o"), "--max-batch", "-3");
+        Assert.Equal(CliApp.BadInput, r.Code);
+        Assert.Contains("error MG1010: MaxBatch must be a whole number from 0 to 65536, not '-3'.", r.Err);
+    }
+
+    private static string HardmaxModel(TempDir dir)
+    {
         var m = new TestModels(6);
         var x = m.Input("x", 1, 4);
         m.Output(m.Node("Hardmax", new[] { x }));
-        string path = m.Save(dir.Path, "hardmax.onnx");
-        AssertError(path, ErrorCodes.UnsupportedOp, Run("optimize", path, "--out", dir.File("o")), mentions: "Hardmax");
+        return m.Save(dir.Path, "hardmax.onnx");
     }
 
     [Fact]
@@ -140,16 +178,31 @@ public class CliTests
     }
 
     [Fact]
-    public void Symbolic_batch_is_compiled_as_one_with_a_warning()
+    public void Symbolic_batch_gets_a_batched_plan_and_another_symbolic_dim_a_warning()
     {
         using var dir = new TempDir();
         var m = new TestModels(8);
         m.Graph.Inputs.Add(new TensorInfo("x", ElementType.Float, new[] { Dim.Symbolic("N"), Dim.Of(4) }));
         m.Output(m.Node("Relu", new[] { "x" }));
         string path = m.Save(dir.Path, "dyn.onnx");
-        var r = Run("optimize", path, "--out", dir.File("o"));
+        var r = Run("optimize", path, "--out", dir.File("o"), "--max-batch", "32");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.DoesNotContain("warning", r.Out);
+        Assert.Contains(" max-batch=32", File.ReadAllText(dir.File("o/Dyn.mgspec")));
+
+        // With MaxBatch 0 the batch is compiled as 1, with MG1013.
+        r = Run("optimize", path, "--out", dir.File("o0"), "--max-batch", "0");
         Assert.Equal(0, r.Code);
         Assert.Contains($"{path}: warning {ModelOptimizer.SymbolicDimensionWarning}: ", r.Out);
+
+        // A symbolic dimension other than the batch is compiled as 1, with MG1013.
+        var w = new TestModels(9);
+        w.Graph.Inputs.Add(new TensorInfo("x", ElementType.Float, new[] { Dim.Of(1), Dim.Symbolic("width") }));
+        w.Output(w.Node("Relu", new[] { "x" }));
+        string wide = w.Save(dir.Path, "wide.onnx");
+        r = Run("optimize", wide, "--out", dir.File("ow"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains($"{wide}: warning {ModelOptimizer.SymbolicDimensionWarning}: input 'x' dimension 1 is symbolic ('width')", r.Out);
     }
 
     [Fact]

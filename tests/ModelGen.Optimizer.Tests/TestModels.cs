@@ -145,6 +145,23 @@ internal sealed class TestModels
         return m.Output(g);
     }
 
+    /// <summary>Makes the first dimension of every input the symbolic batch <paramref name="param"/>.</summary>
+    public TestModels WithSymbolicBatch(string param = "N")
+    {
+        foreach (var input in Graph.Inputs) input.Shape![0] = Dim.Symbolic(param);
+        return this;
+    }
+
+    /// <summary>Adds a node with several outputs (named after the op and position).</summary>
+    public string[] MultiNode(string op, string[] inputs, int outputs, params OnnxAttribute[] attributes)
+    {
+        var names = Enumerable.Range(0, outputs).Select(k => $"{op.ToLowerInvariant()}_{Graph.Nodes.Count}_{k}").ToArray();
+        var node = new OnnxNode(op, $"n{Graph.Nodes.Count}_{op}", inputs, names);
+        foreach (var a in attributes) node.Set(a);
+        Graph.Nodes.Add(node);
+        return names;
+    }
+
     public string Scalar(string name, float value)
     {
         Graph.Initializers[name] = OnnxTensor.FromFloats(name, Array.Empty<int>(), new[] { value });

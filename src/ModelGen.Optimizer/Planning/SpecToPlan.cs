@@ -16,7 +16,8 @@ internal static class SpecToPlan
             ElementTypes.TryParse(s.ElementType, out var t) ? t : throw new ArgumentException($"unknown element type {s.ElementType}"),
             s.Shape.ToArray(),
             s.Storage == ModelGen.Spec.SlotStorage.Arena ? ModelGen.Runtime.SlotStorage.Arena : ModelGen.Runtime.SlotStorage.Weights,
-            s.Offset)).ToArray();
+            s.Offset,
+            s.BatchAxis)).ToArray();
         var steps = spec.Steps.Select(s => new PlanStep(
             s.Op, s.Name, s.Inputs.ToArray(), s.Outputs.ToArray(), s.Attributes.Select(ToPlan).ToArray())).ToArray();
         return new ExecutionPlan(

@@ -44,7 +44,28 @@ internal sealed record ModelSpec(
     EquatableArray<SlotSpec> Slots,
     EquatableArray<TensorRefSpec> Inputs,
     EquatableArray<TensorRefSpec> Outputs,
-    EquatableArray<StepSpec> Steps);
+    EquatableArray<StepSpec> Steps)
+{
+    /// <summary>
+    /// What runs the model: <see cref="ModelSpec.CompiledEngine"/> (the plan's steps on ModelGen's
+    /// kernels) or <see cref="ModelSpec.OnnxRuntimeEngine"/> (the graph holds ops ModelGen does not
+    /// compile, so the weights blob is the optimized .onnx file and ONNX Runtime runs it; the plan
+    /// then has input and output slots only, and no steps).
+    /// </summary>
+    public string Engine { get; init; } = CompiledEngine;
+
+    /// <summary>
+    /// The largest batch the generated <c>Predict(int batchSize, ...)</c> accepts; 0 when the model
+    /// has no symbolic batch dimension (and so no batched overload).
+    /// </summary>
+    public int MaxBatch { get; init; }
+
+    /// <summary>The <see cref="Engine"/> of a plan that ModelGen's own kernels run.</summary>
+    public const string CompiledEngine = "modelgen";
+
+    /// <summary>The <see cref="Engine"/> of a model that ONNX Runtime runs (the fallback).</summary>
+    public const string OnnxRuntimeEngine = "onnxruntime";
+}
 
 /// <summary>One tensor of the plan: its type, static shape and where its bytes live.</summary>
 /// <param name="ElementType">ONNX element type name: float, float16, double, int8, uint8,
@@ -55,7 +76,14 @@ internal sealed record SlotSpec(
     string ElementType,
     EquatableArray<int> Shape,
     SlotStorage Storage,
-    long Offset);
+    long Offset)
+{
+    /// <summary>
+    /// The axis whose size is multiplied by the batch size (the shape holds one sample's size
+    /// there), or -1 when the slot does not grow with the batch.
+    /// </summary>
+    public int BatchAxis { get; init; } = -1;
+}
 
 /// <summary>A graph input or output: the tensor's name in the model and its slot.</summary>
 internal sealed record TensorRefSpec(string Name, int Slot, string Doc);

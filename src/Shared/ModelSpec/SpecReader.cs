@@ -84,7 +84,11 @@ internal static class SpecReader
             slots.ToEquatableArray(),
             inputs.ToEquatableArray(),
             outputs.ToEquatableArray(),
-            steps.ToEquatableArray());
+            steps.ToEquatableArray())
+        {
+            Engine = Str(model, "engine", m, ModelSpec.CompiledEngine),
+            MaxBatch = (int)Int(model, "max-batch", m, 0),
+        };
         Validate(spec, lines);
         return spec;
     }
@@ -106,9 +110,13 @@ internal static class SpecReader
         if (arena == weights) throw cursor.Error($"slot {id}: give exactly one of 'arena=' or 'weights='");
         long offset = Int(pairs, arena ? "arena" : "weights", cursor);
         if (offset < 0) throw cursor.Error($"slot {id}: negative offset {offset}");
+        long batchAxis = Int(pairs, "batch-axis", cursor, -1);
+        if (batchAxis < -1 || batchAxis >= shape.Length) throw cursor.Error($"slot {id}: batch axis {batchAxis} is not an axis of its rank-{shape.Length} shape");
+        if (batchAxis >= 0 && !arena) throw cursor.Error($"slot {id}: a weights slot cannot have a batch axis");
         return new SlotSpec(
             id, Str(pairs, "name", cursor, ""), type, shape.Select(d => (int)d).ToEquatableArray(),
-            arena ? SlotStorage.Arena : SlotStorage.Weights, offset);
+            arena ? SlotStorage.Arena : SlotStorage.Weights, offset)
+        { BatchAxis = (int)batchAxis };
     }
 
     private static StepSpec ReadStep(Cursor cursor)
@@ -180,6 +188,15 @@ internal static class SpecReader
 
         if (spec.Name.Length == 0) throw new SpecFormatException(Line("model", 0), 1, "the model name is empty");
         if (spec.Outputs.Count == 0) throw new SpecFormatException(lines.Length, 1, "the spec has no 'output' line");
+        if (spec.Engine is not (ModelSpec.CompiledEngine or ModelSpec.OnnxRuntimeEngine))
+        {
+            throw new SpecFormatException(Line("model", 0), 1, $"unknown engine '{spec.Engine}' (expected {ModelSpec.CompiledEngine} or {ModelSpec.OnnxRuntimeEngine})");
+        }
+        if (spec.MaxBatch < 0) throw new SpecFormatException(Line("model", 0), 1, $"max-batch {spec.MaxBatch} is negative");
+        if (spec.Engine == ModelSpec.OnnxRuntimeEngine && spec.Steps.Count > 0)
+        {
+            throw new SpecFormatException(Line("step", 0), 1, "a model run by ONNX Runtime has no plan steps");
+        }
         for (int i = 0; i < spec.Inputs.Count; i++)
         {
             CheckSlot(spec.Inputs[i].Slot, $"input '{spec.Inputs[i].Name}'", Line("input", i));

@@ -8,9 +8,9 @@ namespace ModelGen.Spec;
 /// generator can read it with a small parser and diffs stay readable:
 /// <code>
 /// modelgen-spec 1
-/// model name="Net" source="x.onnx" source-sha256="…" weights-sha256="…" weights-bytes=N arena-bytes=N ir-version=N opset=N producer="…" producer-version="…"
+/// model name="Net" source="x.onnx" source-sha256="…" weights-sha256="…" weights-bytes=N arena-bytes=N ir-version=N opset=N producer="…" producer-version="…" [engine=onnxruntime] [max-batch=N]
 /// doc "…"
-/// slot id=0 name="x" type=float shape=[1,3] arena=0
+/// slot id=0 name="x" type=float shape=[1,3] arena=0 batch-axis=0
 /// input name="x" slot=0 doc=""
 /// output name="y" slot=2 doc=""
 /// step op=Gemm name="fc" in=[0,1,-1] out=[2] @transB=int:1 @alpha=float:1
@@ -35,8 +35,11 @@ internal static class SpecWriter
             .Append(" ir-version=").Append(Int(spec.IrVersion))
             .Append(" opset=").Append(Int(spec.Opset))
             .Append(" producer=").Append(Quote(spec.Producer))
-            .Append(" producer-version=").Append(Quote(spec.ProducerVersion))
-            .Append('\n');
+            .Append(" producer-version=").Append(Quote(spec.ProducerVersion));
+        // Optional fields are written only when set, so specs without them stay as they were.
+        if (spec.Engine != ModelSpec.CompiledEngine) sb.Append(" engine=").Append(spec.Engine);
+        if (spec.MaxBatch > 0) sb.Append(" max-batch=").Append(Int(spec.MaxBatch));
+        sb.Append('\n');
         sb.Append("doc ").Append(Quote(spec.Doc)).Append('\n');
         foreach (var slot in spec.Slots)
         {
@@ -45,8 +48,9 @@ internal static class SpecWriter
                 .Append(" type=").Append(slot.ElementType)
                 .Append(" shape=").Append(List(slot.Shape.Select(d => (long)d)))
                 .Append(slot.Storage == SlotStorage.Arena ? " arena=" : " weights=")
-                .Append(Int(slot.Offset))
-                .Append('\n');
+                .Append(Int(slot.Offset));
+            if (slot.BatchAxis >= 0) sb.Append(" batch-axis=").Append(Int(slot.BatchAxis));
+            sb.Append('\n');
         }
         foreach (var input in spec.Inputs) WriteRef(sb, "input", input);
         foreach (var output in spec.Outputs) WriteRef(sb, "output", output);

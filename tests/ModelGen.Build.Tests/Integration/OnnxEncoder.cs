@@ -21,6 +21,9 @@ internal sealed class OnnxModelDef
     public List<(string Name, int[] Dims, float[] Data)> Initializers { get; } = new();
     public List<OnnxNodeDef> Nodes { get; } = new();
 
+    /// <summary>Element types (ONNX codes) of inputs and outputs that are not float (1): e.g. 7 for int64.</summary>
+    public Dictionary<string, int> ValueTypes { get; } = new();
+
     public byte[] Encode(long opset = 13)
     {
         var model = new ProtoWriter();
@@ -55,22 +58,23 @@ internal sealed class OnnxModelDef
                 });
             }
 
-            foreach (var (name, dims) in Inputs) graph.Message(11, v => WriteValueInfo(v, name, dims));
-            foreach (var (name, dims) in Outputs) graph.Message(12, v => WriteValueInfo(v, name, dims));
+            foreach (var (name, dims) in Inputs) graph.Message(11, v => WriteValueInfo(v, name, dims, ValueTypes.GetValueOrDefault(name, 1)));
+            foreach (var (name, dims) in Outputs) graph.Message(12, v => WriteValueInfo(v, name, dims, ValueTypes.GetValueOrDefault(name, 1)));
         });
         model.Message(8, op => op.Int(2, opset));
         return model.ToArray();
     }
 
-    private static void WriteValueInfo(ProtoWriter v, string name, int[] dims)
+    /// <summary>A value_info; a negative dim is the symbolic batch dim_param "N".</summary>
+    private static void WriteValueInfo(ProtoWriter v, string name, int[] dims, int elementType)
     {
         v.String(1, name);
         v.Message(2, type => type.Message(1, tensor =>
         {
-            tensor.Int(1, 1); // FLOAT
+            tensor.Int(1, elementType);
             tensor.Message(2, shape =>
             {
-                foreach (var d in dims) shape.Message(1, dim => dim.Int(1, d));
+                foreach (var d in dims) shape.Message(1, dim => { if (d < 0) dim.String(2, "N"); else dim.Int(1, d); });
             });
         }));
     }

@@ -70,12 +70,20 @@ public sealed class PackageLayoutTests
         Assert.NotEqual("", Field("description"));
         Assert.NotEqual("true", Field("developmentDependency"));
         // The only dependencies are ONNX Runtime (the accuracy gate's reference, run by the CLI
-        // from the NuGet cache) and the Tensors version it needs, both with include="ContentFiles":
-        // neither has content files, so nothing of them reaches the app's compile or output.
+        // from the NuGet cache, and the engine of models that fall back to it) and the Tensors
+        // version it needs, with compile and runtime assets only: the app gets ORT's managed
+        // assembly, never its native libraries for every platform (the build copies the one it
+        // needs when a model falls back; see _ModelGen_AddOnnxRuntime).
         var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
             .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value} {e.Attribute("include")?.Value}")
             .Order().ToArray();
-        Assert.Equal(["Microsoft.ML.OnnxRuntime 1.31.1 ContentFiles", "System.Numerics.Tensors 9.0.19 ContentFiles"], dependencies);
+        Assert.Equal(["Microsoft.ML.OnnxRuntime 1.31.1 Compile,Runtime", "System.Numerics.Tensors 9.0.19 Compile,Runtime"], dependencies);
+        // The props name the same ORT version, to find its native library in the NuGet cache.
+        using var propsStream = zip.Entries.Single(e => e.FullName == "build/ModelGen.props").Open();
+        var props = XDocument.Load(propsStream).Descendants().Single(e => e.Name.LocalName == "ModelGen_OnnxRuntimeVersion").Value;
+        var ortVersion = metadata.Descendants().Single(e => e.Name.LocalName == "dependency" && e.Attribute("id")?.Value == "Microsoft.ML.OnnxRuntime")
+            .Attribute("version")!.Value;
+        Assert.Equal(ortVersion, props);
         // ORT's native libraries for every platform stay out of the package (~150 MB).
         Assert.DoesNotContain(entries, e => e.StartsWith("tools/net10.0/any/runtimes/", StringComparison.Ordinal));
     }

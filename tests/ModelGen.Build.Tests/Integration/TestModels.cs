@@ -63,6 +63,42 @@ internal static class TestModels
         return m;
     }
 
+    /// <summary>
+    /// Input [1,6] → Gemm(4) → y, and ArgMax(y) → label (int64 [1,1]). ModelGen has no ArgMax
+    /// kernel, so the model falls back to ONNX Runtime.
+    /// </summary>
+    public static OnnxModelDef ArgMaxNet(int seed = 5)
+    {
+        var random = new Random(seed);
+        var m = new OnnxModelDef();
+        m.Inputs.Add(("x", [1, 6]));
+        m.Outputs.Add(("y", [1, 4]));
+        m.Outputs.Add(("label", [1, 1]));
+        m.ValueTypes["label"] = 7; // INT64
+        m.Initializers.Add(("w", [6, 4], Random(random, 24, 0.5f)));
+        m.Initializers.Add(("b", [4], Random(random, 4, 0.1f)));
+        m.Nodes.Add(new("Gemm", ["x", "w", "b"], ["y"]));
+        m.Nodes.Add(new("ArgMax", ["y"], ["label"], new OnnxAttr("axis", Int: 1), new OnnxAttr("keepdims", Int: 1)));
+        return m;
+    }
+
+    /// <summary>Input [N,8] (symbolic batch) → Gemm(16)+Relu → Gemm(3) → y [N,3].</summary>
+    public static OnnxModelDef BatchMlp(int seed = 6)
+    {
+        var random = new Random(seed);
+        var m = new OnnxModelDef();
+        m.Inputs.Add(("x", [-1, 8]));
+        m.Outputs.Add(("y", [-1, 3]));
+        m.Initializers.Add(("w1", [8, 16], Random(random, 128, 0.5f)));
+        m.Initializers.Add(("b1", [16], Random(random, 16, 0.1f)));
+        m.Initializers.Add(("w2", [16, 3], Random(random, 48, 0.5f)));
+        m.Initializers.Add(("b2", [3], Random(random, 3, 0.1f)));
+        m.Nodes.Add(new("Gemm", ["x", "w1", "b1"], ["h"]));
+        m.Nodes.Add(new("Relu", ["h"], ["r"]));
+        m.Nodes.Add(new("Gemm", ["r", "w2", "b2"], ["y"]));
+        return m;
+    }
+
     public static float[] Random(Random random, int count, float scale)
     {
         var values = new float[count];

@@ -17,13 +17,13 @@ namespace Samples
         // Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.
         private static readonly global::System.Lazy<global::ModelGen.Runtime.ModelWeights> s_weights = new(() => global::ModelGen.Runtime.ModelWeights.FromResource(typeof(Mnist).Assembly, "ModelGen.Samples.Mnist.weights", 126208L, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), isThreadSafe: true);
         private static readonly global::ModelGen.Runtime.ExecutionPlan s_plan = CreatePlan();
-        private readonly global::ModelGen.Runtime.PlanExecutor _executor;
+        private readonly global::ModelGen.Runtime.IModelExecutor _executor;
 
         /// <summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>
         /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
         public Mnist()
         {
-            _executor = new global::ModelGen.Runtime.PlanExecutor(s_plan, s_weights.Value);
+            _executor = CreateExecutor(s_plan);
         }
 
         /// <summary>Runs the model once. Allocates nothing.</summary>
@@ -34,9 +34,9 @@ namespace Samples
         {
             if (input3.Length != Input3Length) throw new global::System.ArgumentException("'input3' (tensor 'Input3') must have 784 elements, got " + input3.Length + ".", nameof(input3));
             if (plus214Output0.Length != Plus214Output0Length) throw new global::System.ArgumentException("'plus214Output0' (tensor 'Plus214_Output_0') must have 10 elements, got " + plus214Output0.Length + ".", nameof(plus214Output0));
-            _executor.SetInput(0, input3);
+            _executor.SetInput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(input3));
             _executor.Run();
-            _executor.GetOutput(0, plus214Output0);
+            _executor.GetOutput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(plus214Output0));
         }
 
         /// <summary>Shape of tensor 'Input3': [1, 1, 28, 28].</summary>
@@ -53,6 +53,8 @@ namespace Samples
 
         /// <summary>Frees this predictor's arena. The shared weights stay loaded.</summary>
         public void Dispose() => _executor.Dispose();
+
+        private static global::ModelGen.Runtime.IModelExecutor CreateExecutor(global::ModelGen.Runtime.ExecutionPlan plan) => new global::ModelGen.Runtime.PlanExecutor(plan, s_weights.Value);
 
         private static global::ModelGen.Runtime.ExecutionPlan CreatePlan()
         {

@@ -20,13 +20,13 @@ namespace MyApp.Models
         // Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.
         private static readonly global::System.Lazy<global::ModelGen.Runtime.ModelWeights> s_weights = new(() => global::ModelGen.Runtime.ModelWeights.FromResource(typeof(MlpModel).Assembly, "ModelGen.MyApp.Models.MlpModel.weights", 50920L, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), isThreadSafe: true);
         private static readonly global::ModelGen.Runtime.ExecutionPlan s_plan = CreatePlan();
-        private readonly global::ModelGen.Runtime.PlanExecutor _executor;
+        private readonly global::ModelGen.Runtime.IModelExecutor _executor;
 
         /// <summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>
         /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
         public MlpModel()
         {
-            _executor = new global::ModelGen.Runtime.PlanExecutor(s_plan, s_weights.Value);
+            _executor = CreateExecutor(s_plan);
         }
 
         /// <summary>Runs the model once. Allocates nothing.</summary>
@@ -37,9 +37,9 @@ namespace MyApp.Models
         {
             if (input.Length != InputLength) throw new global::System.ArgumentException("'input' (tensor 'input') must have 784 elements, got " + input.Length + ".", nameof(input));
             if (logits.Length != LogitsLength) throw new global::System.ArgumentException("'logits' (tensor 'logits') must have 10 elements, got " + logits.Length + ".", nameof(logits));
-            _executor.SetInput(0, input);
+            _executor.SetInput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(input));
             _executor.Run();
-            _executor.GetOutput(0, logits);
+            _executor.GetOutput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits));
         }
 
         /// <summary>Shape of tensor 'input': [1, 784].</summary>
@@ -56,6 +56,8 @@ namespace MyApp.Models
 
         /// <summary>Frees this predictor's arena. The shared weights stay loaded.</summary>
         public void Dispose() => _executor.Dispose();
+
+        private static global::ModelGen.Runtime.IModelExecutor CreateExecutor(global::ModelGen.Runtime.ExecutionPlan plan) => new global::ModelGen.Runtime.PlanExecutor(plan, s_weights.Value);
 
         private static global::ModelGen.Runtime.ExecutionPlan CreatePlan()
         {

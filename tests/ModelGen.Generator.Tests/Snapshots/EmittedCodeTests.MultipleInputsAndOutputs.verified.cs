@@ -17,13 +17,13 @@ namespace MyApp
         // Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.
         private static readonly global::System.Lazy<global::ModelGen.Runtime.ModelWeights> s_weights = new(() => global::ModelGen.Runtime.ModelWeights.FromResource(typeof(Multi).Assembly, "ModelGen.MyApp.Multi.weights", 0L, ""), isThreadSafe: true);
         private static readonly global::ModelGen.Runtime.ExecutionPlan s_plan = CreatePlan();
-        private readonly global::ModelGen.Runtime.PlanExecutor _executor;
+        private readonly global::ModelGen.Runtime.IModelExecutor _executor;
 
         /// <summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>
         /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
         public Multi()
         {
-            _executor = new global::ModelGen.Runtime.PlanExecutor(s_plan, s_weights.Value);
+            _executor = CreateExecutor(s_plan);
         }
 
         /// <summary>Runs the model once. Allocates nothing.</summary>
@@ -44,14 +44,14 @@ namespace MyApp
             if (any.Length != AnyLength) throw new global::System.ArgumentException("'any' (tensor 'any') must have 1 element, got " + any.Length + ".", nameof(any));
             if (half.Length != HalfLength) throw new global::System.ArgumentException("'half' (tensor 'half') must have 2 elements, got " + half.Length + ".", nameof(half));
             if (bytes.Length != BytesLength) throw new global::System.ArgumentException("'bytes' (tensor 'bytes') must have 4 elements, got " + bytes.Length + ".", nameof(bytes));
-            _executor.SetInput(0, tokens);
-            _executor.SetInput(1, mask);
-            _executor.SetInput(2, scale);
+            _executor.SetInput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(tokens));
+            _executor.SetInput(1, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(mask));
+            _executor.SetInput(2, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(scale));
             _executor.Run();
-            _executor.GetOutput(0, counts);
-            _executor.GetOutput(1, any);
-            _executor.GetOutput(2, half);
-            _executor.GetOutput(3, bytes);
+            _executor.GetOutput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(counts));
+            _executor.GetOutput(1, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(any));
+            _executor.GetOutput(2, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(half));
+            _executor.GetOutput(3, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(bytes));
         }
 
         /// <summary>Shape of tensor 'tokens': [1, 8].</summary>
@@ -98,6 +98,8 @@ namespace MyApp
 
         /// <summary>Frees this predictor's arena. The shared weights stay loaded.</summary>
         public void Dispose() => _executor.Dispose();
+
+        private static global::ModelGen.Runtime.IModelExecutor CreateExecutor(global::ModelGen.Runtime.ExecutionPlan plan) => new global::ModelGen.Runtime.PlanExecutor(plan, s_weights.Value);
 
         private static global::ModelGen.Runtime.ExecutionPlan CreatePlan()
         {

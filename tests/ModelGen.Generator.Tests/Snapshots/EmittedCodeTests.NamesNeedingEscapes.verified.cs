@@ -23,13 +23,13 @@ namespace Weird
         // Weights are shared by every instance: loaded once from the embedded resource, length- and hash-checked.
         private static readonly global::System.Lazy<global::ModelGen.Runtime.ModelWeights> s_weights = new(() => global::ModelGen.Runtime.ModelWeights.FromResource(typeof(Input1Shape).Assembly, "ModelGen.Weird.Input1Shape.weights", 0L, ""), isThreadSafe: true);
         private static readonly global::ModelGen.Runtime.ExecutionPlan s_plan = CreatePlan();
-        private readonly global::ModelGen.Runtime.PlanExecutor _executor;
+        private readonly global::ModelGen.Runtime.IModelExecutor _executor;
 
         /// <summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>
         /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
         public Input1Shape()
         {
-            _executor = new global::ModelGen.Runtime.PlanExecutor(s_plan, s_weights.Value);
+            _executor = CreateExecutor(s_plan);
         }
 
         /// <summary>Runs the model once. Allocates nothing.</summary>
@@ -50,14 +50,14 @@ namespace Weird
             if (input12.Length != Input13Length) throw new global::System.ArgumentException("'input12' (tensor 'input_1') must have 1 element, got " + input12.Length + ".", nameof(input12));
             if (predict.Length != PredictLength) throw new global::System.ArgumentException("'predict' (tensor 'Predict') must have 1 element, got " + predict.Length + ".", nameof(predict));
             if (tensor.Length != TensorLength) throw new global::System.ArgumentException("'tensor' (tensor '///') must have 1 element, got " + tensor.Length + ".", nameof(tensor));
-            _executor.SetInput(0, @class);
-            _executor.SetInput(1, input1);
-            _executor.SetInput(2, gpu0Data0);
-            _executor.SetInput(3, t0);
-            _executor.SetInput(4, input12);
+            _executor.SetInput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(@class));
+            _executor.SetInput(1, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(input1));
+            _executor.SetInput(2, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(gpu0Data0));
+            _executor.SetInput(3, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(t0));
+            _executor.SetInput(4, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(input12));
             _executor.Run();
-            _executor.GetOutput(0, predict);
-            _executor.GetOutput(1, tensor);
+            _executor.GetOutput(0, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(predict));
+            _executor.GetOutput(1, global::System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensor));
         }
 
         /// <summary>Shape of tensor 'class': [1].</summary>
@@ -104,6 +104,8 @@ namespace Weird
 
         /// <summary>Frees this predictor's arena. The shared weights stay loaded.</summary>
         public void Dispose() => _executor.Dispose();
+
+        private static global::ModelGen.Runtime.IModelExecutor CreateExecutor(global::ModelGen.Runtime.ExecutionPlan plan) => new global::ModelGen.Runtime.PlanExecutor(plan, s_weights.Value);
 
         private static global::ModelGen.Runtime.ExecutionPlan CreatePlan()
         {
