@@ -13,17 +13,17 @@ internal sealed class TestPlan
     private readonly List<byte> _weights = new();
     private long _arena;
 
-    public int Arena(string name, int[] shape, ElementType type = ElementType.Float)
+    public int Arena(string name, int[] shape, ElementType type = ElementType.Float, int batchAxis = -1)
     {
-        var slot = new TensorSlot(name, type, shape, SlotStorage.Arena, _arena);
+        var slot = new TensorSlot(name, type, shape, SlotStorage.Arena, _arena, batchAxis);
         _arena += (slot.ByteLength + 63) / 64 * 64;
         _slots.Add(slot);
         return _slots.Count - 1;
     }
 
-    public int Input(string name, int[] shape, ElementType type = ElementType.Float)
+    public int Input(string name, int[] shape, ElementType type = ElementType.Float, int batchAxis = -1)
     {
-        int id = Arena(name, shape, type);
+        int id = Arena(name, shape, type, batchAxis);
         _inputs.Add(id);
         return id;
     }

@@ -90,24 +90,33 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             };
         }
 
-        long packedWPerGroup = Sgemm.PackedASize(_mPerGroup, _k);
-        _packedW = (float*)context.Scratch(packedWPerGroup * _groups * 4);
+        long packedWBytes = Sgemm.PackedASize(_mPerGroup, _k) * _groups * 4;
         _packWPerCall = wSlot.Storage == SlotStorage.Arena;
-        if (!_packWPerCall) PackWeights();
+        if (_packWPerCall)
+        {
+            _packedW = (float*)context.Scratch(packedWBytes);
+        }
+        else
+        {
+            // Packed weights depend only on the weights, so every executor of the model shares one
+            // copy: predictor instances, and the batch sizes of a batched predictor.
+            _packedW = (float*)context.Weights.Derived(
+                $"conv-packed-w@{wSlot.Offset}:{wSlot.Type}:{_groups}x{_mPerGroup}x{_k}", packedWBytes, target => PackWeights((float*)target));
+        }
     }
 
-    private void PackWeights()
+    private void PackWeights(float* target)
     {
         long packed = Sgemm.PackedASize(_mPerGroup, _k);
         for (int g = 0; g < _groups; g++)
         {
-            Sgemm.PackA(_w + (long)g * _mPerGroup * _k, _k, 1, _mPerGroup, _k, _packedW + g * packed);
+            Sgemm.PackA(_w + (long)g * _mPerGroup * _k, _k, 1, _mPerGroup, _k, target + g * packed);
         }
     }
 
     public override void Execute()
     {
-        if (_packWPerCall) PackWeights();
+        if (_packWPerCall) PackWeights(_packedW);
         if (_splitPanels)
         {
             long units = (long)_batch * _groups;

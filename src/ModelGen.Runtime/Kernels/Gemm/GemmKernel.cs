@@ -61,11 +61,23 @@ internal sealed unsafe class GemmKernel : Kernel
         _beta = context.Step.GetFloat("beta", 1f);
 
         _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, k) * 4);
-        _job.PackedB = (float*)context.Scratch(Sgemm.PackedBSize(k, n) * 4);
         _packAPerCall = aSlot.Storage == SlotStorage.Arena;
         _packBPerCall = bSlot.Storage == SlotStorage.Arena;
         if (!_packAPerCall) Sgemm.PackA(_a, _aRowStride, _aColStride, m, k, _job.PackedA);
-        if (!_packBPerCall) Sgemm.PackB(_b, _bRowStride, _bColStride, k, n, _job.PackedB);
+        if (_packBPerCall)
+        {
+            _job.PackedB = (float*)context.Scratch(Sgemm.PackedBSize(k, n) * 4);
+        }
+        else
+        {
+            // Packed weights depend only on the weights, so every executor of the model shares one
+            // copy: predictor instances, and the batch sizes of a batched predictor.
+            float* b = _b;
+            long bRow = _bRowStride, bCol = _bColStride;
+            _job.PackedB = (float*)context.Weights.Derived(
+                $"gemm-packed-b@{bSlot.Offset}:{bSlot.Type}:{k}x{n}:{(transB ? 1 : 0)}", Sgemm.PackedBSize(k, n) * 4,
+                target => Sgemm.PackB(b, bRow, bCol, k, n, (float*)target));
+        }
 
         if (!context.HasInput(2) || _beta == 0f) return;
         var cSlot = context.Input(2);
