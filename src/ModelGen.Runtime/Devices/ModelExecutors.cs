@@ -17,10 +17,12 @@ public readonly record struct DeviceFallback(int StepIndex, string Op, string Na
 public static class ModelExecutors
 {
     /// <summary>
-    /// The default of <see cref="MinDeviceFlops"/>: 2 MFLOP per call. Measured (docs/gpu.md): a
-    /// device round trip (input copy, the plan's launches, output copy, synchronize) costs about
-    /// 20-40 µs even for an empty plan, and the CPU kernels do about 2 MFLOP in that time on a
-    /// small model (2 cores, AVX2), so below this the CPU finishes first.
+    /// The default of <see cref="MinDeviceFlops"/>: 2 MFLOP per call. Measured with
+    /// tests/ModelGen.Devices.Tests/AutoThresholdMeasurement.cs (docs/gpu.md): the CPU kernels run
+    /// a 1 MFLOP MLP call in 30-45 µs and a 4 MFLOP one in 200-260 µs (2 cores, AVX2), while the
+    /// fixed cost of a device call (input copy, launches, output copy, synchronize) is about
+    /// 20-40 µs on a discrete CUDA GPU and 100 µs on PoCL. Below about 1 MFLOP the CPU wins
+    /// outright; 2 MFLOP leaves margin for the device's own compute time.
     /// </summary>
     public const long DefaultMinDeviceFlops = 2_000_000;
 
