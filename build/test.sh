@@ -35,20 +35,5 @@ for project in $projects; do
   fi
 done
 
-passed=0 failed=0 skipped=0
-for trx in "$results"/*.trx; do
-  [[ -f "$trx" ]] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
-  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed)
-  e=$(get error); t=$(get timeout); a=$(get aborted)
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
-  skipped=$((skipped + ${total:-0} - ${executed:-0}))
-  echo "   $(basename "$trx" .trx): total ${total:-0}, passed ${p:-0}, failed $(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} )), not run $(( ${total:-0} - ${executed:-0} ))"
-done
-
-if [[ $passed -eq 0 ]]; then status=1; fi
-if [[ $failed -gt 0 ]]; then status=1; fi
-echo "$passed passed, $failed failed, $skipped skipped"
+if ! bash "$root/build/trx-summary.sh" "$results"; then status=1; fi
 exit $status
