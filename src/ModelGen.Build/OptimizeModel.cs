@@ -89,6 +89,9 @@ namespace ModelGen.Build
         /// <summary>Metadata <c>MaxBatch</c> (0 or more); switch <c>--max-batch</c>.</summary>
         public string? MaxBatch { get; set; }
 
+        /// <summary>Metadata <c>Backend</c>: Auto, Cpu, Cuda, OpenCL, IlgpuCpu; switch <c>--backend</c> (for the per-op device warning).</summary>
+        public string? Backend { get; set; }
+
         /// <summary>
         /// Folders the dotnet host probes for the CLI's dependencies that are not next to it
         /// (<c>--additionalprobingpath</c>): the NuGet package root, where restore put ONNX
@@ -137,6 +140,7 @@ namespace ModelGen.Build
             Add(arguments, "--allow-ungated", AllowUngated);
             Add(arguments, "--fallback", Fallback);
             Add(arguments, "--max-batch", MaxBatch);
+            Add(arguments, "--backend", Backend);
             return arguments;
         }
 

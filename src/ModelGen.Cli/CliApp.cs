@@ -21,7 +21,7 @@ public static class CliApp
         """
         usage: modelgen optimize <model.onnx> --out <dir> [--name <Name>] [--verbose]
                    [--quantize None|Fp16|Int8|Int8Dynamic|Int8Weights] [--validation-data <npz>] ...
-                   [--fallback OnnxRuntime|Error] [--max-batch <N>]
+                   [--fallback OnnxRuntime|Error] [--max-batch <N>] [--backend Auto|Cpu|Cuda|OpenCL|IlgpuCpu]
                modelgen inspect <model.onnx>
                modelgen --version
 
@@ -74,11 +74,13 @@ public static class CliApp
                 AllowUngated = command.AllowUngated,
                 Fallback = Enum.Parse<FallbackMode>(command.Fallback),
                 MaxBatch = command.MaxBatch,
+                Backend = Enum.Parse<Backend>(command.Backend),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = ModelOptimizer.Optimize(options);
             foreach (var w in result.Warnings) Report(stdout, w.File, "warning", w.Code, w.Message);
             stdout.WriteLine(Summary(command, result));
+            stdout.WriteLine(result.BackendSummary(command.Name!));
             if (result.Quantization is { } q) stdout.WriteLine(LossySummary(command.Name!, q, clock.Elapsed));
             return Success;
         }

@@ -45,6 +45,11 @@ public sealed class CommandLine
     /// <summary>--max-batch: the largest batch of Predict(int batchSize, ...); 0 = none.</summary>
     public int MaxBatch { get; private set; } = 64;
 
+    /// <summary>--backend: the item's default backend (Auto, Cpu, Cuda, OpenCL, IlgpuCpu), for the device warning.</summary>
+    public string Backend { get; private set; } = "Auto";
+
+    private static readonly string[] Backends = { "Auto", "Cpu", "Cuda", "OpenCL", "IlgpuCpu" };
+
     /// <summary>The command: optimize or inspect.</summary>
     public string Command { get; private set; } = "optimize";
 
@@ -97,6 +102,7 @@ public sealed class CommandLine
                 case "--max-accuracy-drop": c.MaxAccuracyDrop = Value(args, ref i, a); break;
                 case "--accuracy-fallback": c.AccuracyFallback = Bool(Value(args, ref i, a), "AccuracyFallback"); break;
                 case "--allow-ungated": c.AllowUngated = Bool(Value(args, ref i, a), "AllowUngated"); break;
+                case "--backend": c.Backend = OneOf(Value(args, ref i, a), Backends, a); break;
                 case "--fallback": c.Fallback = OneOf(Value(args, ref i, a), FallbackModes, a); break;
                 case "--max-batch":
                     string mb = Value(args, ref i, a);
@@ -146,6 +152,7 @@ public sealed class CommandLine
         "--quantize" => "Quantize",
         "--calibration" => "Calibration",
         "--fallback" => "Fallback",
+        "--backend" => "Backend",
         _ => option,
     };
 

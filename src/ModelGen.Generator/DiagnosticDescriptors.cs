@@ -44,6 +44,11 @@ internal static class DiagnosticDescriptors
         "The model spec '{0}' cannot be turned into a predictor: {1}. Rebuild to regenerate the spec; " +
         "if this persists, please report it as a ModelGen bug together with the model.");
 
+    public static readonly DiagnosticDescriptor InvalidBackend = Error(
+        "MG2007",
+        "Invalid predictor backend",
+        "The model spec '{0}' has backend '{1}'; set the Backend metadata of its <OptimizedModel> item to Auto, Cpu, Cuda, OpenCL or IlgpuCpu.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message) => new(
         id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
         customTags: WellKnownDiagnosticTags.NotConfigurable);

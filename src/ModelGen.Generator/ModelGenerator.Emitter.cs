@@ -58,24 +58,7 @@ public sealed partial class ModelGenerator
             if (batched) w.Line($"private readonly {Runtime}BatchedExecutor _batch;");
             w.Line();
 
-            w.Doc(onnxRuntime
-                ? "<summary>Creates a predictor that runs the model through ONNX Runtime, with its own pre-bound input and output buffers.</summary>"
-                : "<summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>");
-            w.Doc("<exception cref=\"global::ModelGen.Runtime.ModelGenException\">The embedded weights are missing or do not match the model.</exception>");
-            w.Line($"public {p.ClassName}()");
-            w.Open();
-            if (batched)
-            {
-                w.Line($"_batch = new {Runtime}BatchedExecutor(s_plan, MaxBatch, CreateExecutor);");
-                w.Line("_executor = _batch.Single;");
-            }
-            else
-            {
-                w.Line("_executor = CreateExecutor(s_plan);");
-            }
-            w.Close();
-            w.Line();
-
+            WriteConstructors(w, p, onnxRuntime, batched);
             WritePredict(w, p);
             if (batched) WriteBatchedPredict(w, p);
             foreach (var t in p.Inputs.Concat(p.Outputs)) WriteShapeMembers(w, t);
@@ -83,10 +66,11 @@ public sealed partial class ModelGenerator
             w.Doc("<summary>Frees this predictor's arena. The shared weights stay loaded.</summary>");
             w.Line(batched ? "public void Dispose() => _batch.Dispose();" : "public void Dispose() => _executor.Dispose();");
             w.Line();
-            w.Line(onnxRuntime
-                ? $"private static {Runtime}IModelExecutor CreateExecutor({Runtime}ExecutionPlan plan) => new {Runtime}OnnxRuntime.OnnxRuntimeExecutor(plan, s_onnxRuntime.Value);"
-                : $"private static {Runtime}IModelExecutor CreateExecutor({Runtime}ExecutionPlan plan) => new {Runtime}PlanExecutor(plan, s_weights.Value);");
-            w.Line();
+            if (onnxRuntime)
+            {
+                w.Line($"private static {Runtime}IModelExecutor CreateExecutor({Runtime}ExecutionPlan plan) => new {Runtime}OnnxRuntime.OnnxRuntimeExecutor(plan, s_onnxRuntime.Value);");
+                w.Line();
+            }
             WriteCreatePlan(w, p);
 
             w.Close();
@@ -151,6 +135,71 @@ public sealed partial class ModelGenerator
             w.Line("_executor.Run();");
             foreach (var t in p.Outputs) w.Line($"_executor.GetOutput({Num(t.Index)}, {AsBytes}({t.ParameterName}));");
             w.Close();
+            w.Line();
+        }
+
+        private const string Devices = "global::ModelGen.Runtime.Devices.";
+
+        /// <summary>
+        /// The constructors and the ActiveBackend/DeviceName properties. The backend is resolved once
+        /// per predictor (for a batched one, on its largest batch, the work that decides whether a
+        /// device pays off), and every executor is made for that backend.
+        /// </summary>
+        private static void WriteConstructors(SourceWriter w, PredictorSpec p, bool onnxRuntime, bool batched)
+        {
+            w.Doc($"<summary>Creates a predictor on the default backend of its &lt;OptimizedModel&gt; item: <see cref=\"global::ModelGen.Backend.{p.Backend}\"/>.</summary>");
+            w.Doc("<exception cref=\"global::ModelGen.Runtime.ModelGenException\">The embedded weights are missing or do not match the model, or the backend is not available.</exception>");
+            w.Line($"public {p.ClassName}() : this(global::ModelGen.Backend.{p.Backend})");
+            w.Open();
+            w.Close();
+            w.Line();
+            w.Doc(onnxRuntime
+                ? "<summary>Creates a predictor that runs the model through ONNX Runtime on the CPU, with its own pre-bound input and output buffers.</summary>"
+                : "<summary>Creates a predictor with its own buffers on <paramref name=\"backend\"/>; the weights are shared by every instance.</summary>");
+            w.Doc(onnxRuntime
+                ? "<param name=\"backend\">Auto or Cpu: ONNX Runtime runs this model on the CPU.</param>"
+                : "<param name=\"backend\">Where to run: Auto picks CUDA, then an OpenCL GPU, then the CPU, and stays on the CPU for small models.</param>");
+            w.Doc("<exception cref=\"global::ModelGen.Runtime.ModelGenDeviceException\">An explicit backend is not available; the message says what was looked for and what was found.</exception>");
+            w.Doc("<exception cref=\"global::ModelGen.Runtime.ModelGenException\">The embedded weights are missing or do not match the model.</exception>");
+            w.Line($"public {p.ClassName}(global::ModelGen.Backend backend)");
+            w.Open();
+            if (onnxRuntime)
+            {
+                w.Line($"ActiveBackend = {Runtime}OnnxRuntime.OnnxRuntimeModel.Resolve(backend, out string deviceName);");
+                w.Line("DeviceName = deviceName;");
+                if (batched)
+                {
+                    w.Line($"_batch = new {Runtime}BatchedExecutor(s_plan, MaxBatch, CreateExecutor);");
+                    w.Line("_executor = _batch.Single;");
+                }
+                else
+                {
+                    w.Line("_executor = CreateExecutor(s_plan);");
+                }
+            }
+            else
+            {
+                string decidingPlan = batched ? "s_plan.IsBatched ? s_plan.WithBatch(MaxBatch) : s_plan" : "s_plan";
+                w.Line($"ActiveBackend = {Devices}ModelExecutors.Resolve({decidingPlan}, backend, out string deviceName);");
+                w.Line("DeviceName = deviceName;");
+                w.Line("var active = ActiveBackend;");
+                if (batched)
+                {
+                    w.Line($"_batch = new {Runtime}BatchedExecutor(s_plan, MaxBatch, plan => {Devices}ModelExecutors.Create(plan, s_weights.Value, active, out _, out _));");
+                    w.Line("_executor = _batch.Single;");
+                }
+                else
+                {
+                    w.Line($"_executor = {Devices}ModelExecutors.Create(s_plan, s_weights.Value, active, out _, out _);");
+                }
+            }
+            w.Close();
+            w.Line();
+            w.Doc("<summary>Where this predictor runs (never <see cref=\"global::ModelGen.Backend.Auto\"/>).</summary>");
+            w.Line("public global::ModelGen.Backend ActiveBackend { get; }");
+            w.Line();
+            w.Doc("<summary>The name of the device this predictor runs on.</summary>");
+            w.Line("public string DeviceName { get; }");
             w.Line();
         }
 

@@ -22,9 +22,12 @@ public sealed partial class ModelGenerator
     {
         private static readonly HashSet<string> ReservedMembers = new(StringComparer.Ordinal)
         {
-            "Predict", "Dispose", "CreatePlan", "Equals", "GetHashCode", "ToString", "GetType",
+            "Predict", "Dispose", "CreatePlan", "ActiveBackend", "DeviceName", "MaxBatch", "Equals", "GetHashCode", "ToString", "GetType",
             "MemberwiseClone", "Finalize", "ReferenceEquals",
         };
+
+        /// <summary>The names of <c>ModelGen.Backend</c>'s members, as the Backend metadata spells them.</summary>
+        private static readonly string[] Backends = { "Auto", "Cpu", "Cuda", "OpenCL", "IlgpuCpu" };
 
         public static SpecParseResult Parse(AdditionalText file, AnalyzerConfigOptionsProvider optionsProvider, CancellationToken cancellationToken)
         {
@@ -40,6 +43,7 @@ public sealed partial class ModelGenerator
             string accessText = Metadata(options, "ModelGen_Access").Trim();
             string resource = Metadata(options, "ModelGen_WeightsResource").Trim();
             string source = Metadata(options, "ModelGen_Source").Trim();
+            string backendText = Metadata(options, "ModelGen_Backend").Trim();
 
             if (CheckClassName(className) is { } classProblem)
             {
@@ -53,6 +57,11 @@ public sealed partial class ModelGenerator
             if (access != "internal" && access != "public")
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAccess, fileLocation, fileName, accessText));
+            }
+            string backend = backendText.Length == 0 ? "Auto" : Backends.FirstOrDefault(b => string.Equals(b, backendText, StringComparison.OrdinalIgnoreCase)) ?? "";
+            if (backend.Length == 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidBackend, fileLocation, fileName, backendText));
             }
 
             ModelSpec? spec = null;
@@ -113,7 +122,7 @@ public sealed partial class ModelGenerator
 
             if (resource.Length == 0) resource = "ModelGen." + Qualify(ns, className) + ".weights";
             if (source.Length == 0) source = spec.Source;
-            var predictor = new PredictorSpec(ns, className, access, resource, source, spec, inputs.ToEquatableArray(), outputs.ToEquatableArray());
+            var predictor = new PredictorSpec(ns, className, access, resource, source, backend, spec, inputs.ToEquatableArray(), outputs.ToEquatableArray());
             return new SpecParseResult(predictor, EquatableArray<DiagnosticInfo>.Empty, key, fileLocation);
         }
 

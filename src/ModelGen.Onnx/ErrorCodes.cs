@@ -64,6 +64,12 @@ public static class ErrorCodes
     /// </summary>
     public const string BatchNotPolymorphic = "MG1019";
 
+    /// <summary>
+    /// Warning: the item's Backend is a device (Cuda, OpenCL, IlgpuCpu), and some steps have no
+    /// device kernel, so they run on the CPU with copies around them; it names each.
+    /// </summary>
+    public const string DeviceFallback = "MG1050";
+
     /// <summary>An unexpected failure inside ModelGen (a bug): the message says how to report it.</summary>
     public const string InternalError = "MG1099";
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Batching;
+using ModelGen.Optimizer.Devices;
 using ModelGen.Optimizer.Fallback;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
@@ -42,6 +43,12 @@ public sealed class OptimizeResult
 
     /// <summary>What quantization did and what the accuracy gate measured; null when <see cref="OptimizeOptions.Quantize"/> is None.</summary>
     public QuantizationReport? Quantization { get; init; }
+
+    /// <summary>The steps that device backends run on the CPU (empty when every step has a device kernel).</summary>
+    public IReadOnlyList<ModelGen.Runtime.Devices.DeviceFallback> DeviceFallbacks { get; init; } = Array.Empty<ModelGen.Runtime.Devices.DeviceFallback>();
+
+    /// <summary>Where the model's ops run, in one line for the build log.</summary>
+    public string BackendSummary(string name) => DeviceSupport.Summary(name, Compiled, DeviceFallbacks);
 
     /// <summary>Node count of the source graph.</summary>
     public int OriginalNodes { get; }
@@ -132,6 +139,8 @@ public static class ModelOptimizer
             CheckRuntimeSupport(compiled, path);
         }
         if (batchVerdict is not null) compiled = ApplyBatch(compiled, model, batchVerdict, options.MaxBatch, path, warnings);
+        var deviceFallbacks = DeviceSupport.Fallbacks(compiled);
+        if (DeviceSupport.Warning(options.Backend, deviceFallbacks, path) is { } deviceWarning) warnings.Add(deviceWarning);
         var files = write
             ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
             : Array.Empty<string>();
@@ -139,7 +148,7 @@ public static class ModelOptimizer
         {
             files = OutputWriter.WriteReport(options.ReportPath, report, options.Name, path);
         }
-        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report };
+        return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report, DeviceFallbacks = deviceFallbacks };
     }
 
     /// <summary>The lossless pipeline: fold, simplify, fuse. Shapes are inferred where the passes need them.</summary>

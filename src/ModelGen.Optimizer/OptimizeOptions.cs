@@ -37,6 +37,12 @@ public sealed class OptimizeOptions
     /// </summary>
     public int MaxBatch { get; init; } = 64;
 
+    /// <summary>
+    /// The item's default backend. The optimizer only reports on it: warning MG1050 when it is a
+    /// device and some steps have no device kernel.
+    /// </summary>
+    public Backend Backend { get; init; } = Backend.Auto;
+
     /// <summary>The lossy precision reduction to apply (default: none, the lossless optimizer only).</summary>
     public QuantizeMode Quantize { get; init; } = QuantizeMode.None;
 

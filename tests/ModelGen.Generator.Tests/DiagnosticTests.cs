@@ -28,6 +28,7 @@ public class DiagnosticTests
             new SpecInput("BadNamespace.mgspec", TestSpecs.Mlp, "Ns1", "App..Models"),
             new SpecInput("KeywordNamespace.mgspec", TestSpecs.Mlp, "Ns2", "App.namespace"),
             new SpecInput("BadAccess.mgspec", TestSpecs.Mlp, "Acc", "App", "protected"),
+            new SpecInput("BadBackend.mgspec", TestSpecs.Mlp, "Gpu", "App", Backend: "Vulkan"),
             new SpecInput("one/Same.mgspec", TestSpecs.Mlp, "Same", "App"),
             new SpecInput("two/Same.mgspec", TestSpecs.Cnn, "Same", "App"),
             new SpecInput("Huge.mgspec", hugeInput, "Huge", "App"));
@@ -54,6 +55,15 @@ public class DiagnosticTests
         Assert.Equal("/repo/obj/M.mgspec", span.Path);
         Assert.Equal(6, span.StartLinePosition.Line + 1);
         Assert.Contains("negative offset -5", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void BackendMetadataIsCaseInsensitiveAndSetsTheDefaultConstructor()
+    {
+        string source = GeneratorHarness.SingleSource(GeneratorHarness.Run(new SpecInput("m.mgspec", TestSpecs.Mlp, "M1", "", Backend: "opencl")));
+        Assert.Contains("public M1() : this(global::ModelGen.Backend.OpenCL)", source);
+        string auto = GeneratorHarness.SingleSource(GeneratorHarness.Run(new SpecInput("m.mgspec", TestSpecs.Mlp, "M2", "")));
+        Assert.Contains("public M2() : this(global::ModelGen.Backend.Auto)", auto);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ internal sealed class TestOptionsProvider(IReadOnlyDictionary<string, IReadOnlyD
 }
 
 /// <summary>One spec file and its item metadata.</summary>
-internal sealed record SpecInput(string Path, string Text, string? ClassName, string? Namespace = null, string? Access = null, string? Resource = null, string? Source = null)
+internal sealed record SpecInput(string Path, string Text, string? ClassName, string? Namespace = null, string? Access = null, string? Resource = null, string? Source = null, string? Backend = null)
 {
     public IReadOnlyDictionary<string, string> Metadata()
     {
@@ -55,6 +55,7 @@ internal sealed record SpecInput(string Path, string Text, string? ClassName, st
         if (Access is not null) m["ModelGen_Access"] = Access;
         if (Resource is not null) m["ModelGen_WeightsResource"] = Resource;
         if (Source is not null) m["ModelGen_Source"] = Source;
+        if (Backend is not null) m["ModelGen_Backend"] = Backend;
         return m;
     }
 }

@@ -12,6 +12,7 @@ namespace ModelGen.Generator.Model;
 /// <param name="Access">"internal" or "public".</param>
 /// <param name="ResourceName">LogicalName of the embedded weights resource.</param>
 /// <param name="SourceName">The original model file, for docs.</param>
+/// <param name="Backend">The default backend of the parameterless constructor: Auto, Cpu, Cuda, OpenCL or IlgpuCpu.</param>
 /// <param name="Inputs">Predict parameters for the graph inputs, in spec order.</param>
 /// <param name="Outputs">Predict parameters for the graph outputs, in spec order.</param>
 internal sealed record PredictorSpec(
@@ -20,6 +21,7 @@ internal sealed record PredictorSpec(
     string Access,
     string ResourceName,
     string SourceName,
+    string Backend,
     ModelSpec Spec,
     EquatableArray<TensorParameter> Inputs,
     EquatableArray<TensorParameter> Outputs)

@@ -49,7 +49,9 @@ public static class ModelInspector
             {
                 var node = g.First();
                 bool compiled = OpSupport.IsCompiled(node.OpType, node.Domain);
-                string status = compiled ? "compiled" : "falls back to ONNX Runtime";
+                string status = !compiled ? "falls back to ONNX Runtime"
+                    : ModelGen.Runtime.Devices.ModelExecutors.DeviceSupportedOps.Contains(node.OpType) ? "compiled (CPU and device kernels)"
+                    : "compiled (CPU kernel; on a device backend it runs on the CPU)";
                 if (!compiled) status += node.Domain is "" or "ai.onnx" ? " (no ModelGen kernel)" : $" (domain '{node.Domain}')";
                 return (Op: g.Key, Count: g.Count(), Status: status);
             }).ToList();
@@ -74,6 +76,7 @@ public static class ModelInspector
         {
             sb.Append(inv, $"verdict: compiled by ModelGen: {result!.OriginalNodes} nodes -> {result.Steps} steps\n");
         }
+        if (result is not null) sb.Append(result.BackendSummary("model").Replace("ModelGen: model backends", "backends", StringComparison.Ordinal)).Append('\n');
         if (result is not null && result.Compiled.Spec.MaxBatch > 0)
         {
             bool polymorphic = result.Compiled.Spec.Slots.Any(s => s.BatchAxis >= 0);

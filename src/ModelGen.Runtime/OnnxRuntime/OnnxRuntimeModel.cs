@@ -35,6 +35,26 @@ public sealed unsafe class OnnxRuntimeModel : IDisposable
 
     internal InferenceSession Session => _session;
 
+    /// <summary>The device name a fallback predictor reports.</summary>
+    public const string DeviceName = "ONNX Runtime (CPU)";
+
+    /// <summary>
+    /// The backend of a fallback predictor: ONNX Runtime runs on the CPU, so <see cref="Backend.Auto"/>
+    /// and <see cref="Backend.Cpu"/> give <see cref="Backend.Cpu"/>, and a device backend is refused.
+    /// </summary>
+    /// <exception cref="ModelGenDeviceException">A device backend was asked for.</exception>
+    public static Backend Resolve(Backend backend, out string deviceName)
+    {
+        if (backend is not (Backend.Auto or Backend.Cpu))
+        {
+            throw new ModelGenDeviceException(
+                $"Backend.{backend} was requested, but this model holds ops ModelGen does not compile, so ONNX Runtime runs it, on the CPU only. " +
+                "Use Backend.Auto or Backend.Cpu.");
+        }
+        deviceName = DeviceName;
+        return Backend.Cpu;
+    }
+
     /// <summary>Releases the session.</summary>
     public void Dispose() => _session.Dispose();
 }

@@ -57,6 +57,13 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("argmax allocated 0 bytes over 1000 calls", run.Output);
         Assert.Contains("batch 7 allocated 0 bytes over 1000 calls", run.Output);
         Assert.Contains("batch 65: ArgumentOutOfRangeException", run.Output);
+        // Backends: the default (Auto) stays on the CPU for this small model; ILGPU's CPU
+        // accelerator runs the device kernels; a missing CUDA device and a device backend for
+        // the ONNX Runtime fallback are refused with ModelGenDeviceException.
+        Assert.Contains("default backend: Cpu", run.Output);
+        Assert.Contains("IlgpuCpu backend: IlgpuCpu", run.Output);
+        Assert.Contains("argmax on OpenCL: ModelGenDeviceException", run.Output);
+        Assert.Matches("cuda: (ModelGenDeviceException: Backend.Cuda was requested, but it is not available|ran on Cuda)", run.Output);
 
         // The fallback predictor against ONNX Runtime on the same model.
         var (y, label) = Ort.RunArgMax(argmax, x.AsSpan(0, 6).ToArray());
@@ -70,6 +77,7 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
             Close(expected, Floats(folder, $"batch.{n}.bin"), $"BatchMlp batch {n}");
         }
         Close(Ort.RunBatch(batch, x.AsSpan(0, 8).ToArray(), 1), Floats(folder, "batch.single.bin"), "BatchMlp Predict(x, y)");
+        Close(Ort.RunBatch(batch, x.AsSpan(0, 7 * 8).ToArray(), 7), Floats(folder, "batch.ilgpu.7.bin"), "BatchMlp on IlgpuCpu, batch 7");
 
         // Fallback="Error": the same model fails the build, naming the op.
         var strict = _temp.Combine("strict");
@@ -156,6 +164,7 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
             m.Predict(x.AsSpan(0, App.BatchMlp.XLength), single);
             File.WriteAllBytes("batch.single.bin", MemoryMarshal.AsBytes(single.AsSpan()).ToArray());
             Console.WriteLine($"batch 7 allocated {Measure.Batch(m, x, new float[7 * App.BatchMlp.YLength])} bytes over 1000 calls");
+            Console.WriteLine($"default backend: {m.ActiveBackend} ({m.DeviceName})");
             try
             {
                 m.Predict(65, new float[65 * App.BatchMlp.XLength], new float[65 * App.BatchMlp.YLength]);
@@ -165,6 +174,32 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
             {
                 Console.WriteLine($"batch 65: {e.GetType().Name}: {e.Message}");
             }
+        }
+
+        using (var g = new App.BatchMlp(ModelGen.Backend.IlgpuCpu))
+        {
+            Console.WriteLine($"IlgpuCpu backend: {g.ActiveBackend} ({g.DeviceName})");
+            var y = new float[7 * App.BatchMlp.YLength];
+            g.Predict(7, x.AsSpan(0, 7 * App.BatchMlp.XLength), y);
+            File.WriteAllBytes("batch.ilgpu.7.bin", MemoryMarshal.AsBytes(y.AsSpan()).ToArray());
+        }
+        try
+        {
+            using var c = new App.BatchMlp(ModelGen.Backend.Cuda);
+            Console.WriteLine($"cuda: ran on {c.ActiveBackend}");
+        }
+        catch (ModelGen.Runtime.ModelGenDeviceException e)
+        {
+            Console.WriteLine($"cuda: {e.GetType().Name}: {e.Message}");
+        }
+        try
+        {
+            using var o = new App.ArgMaxNet(ModelGen.Backend.OpenCL);
+            Console.WriteLine("argmax on OpenCL: no exception");
+        }
+        catch (ModelGen.Runtime.ModelGenDeviceException e)
+        {
+            Console.WriteLine($"argmax on OpenCL: {e.GetType().Name}: {e.Message}");
         }
 
         static class Measure

@@ -69,15 +69,17 @@ public sealed class PackageLayoutTests
         Assert.Equal("README.md", Field("readme"));
         Assert.NotEqual("", Field("description"));
         Assert.NotEqual("true", Field("developmentDependency"));
-        // The only dependencies are ONNX Runtime (the accuracy gate's reference, run by the CLI
+        // ILGPU (managed) runs the device backends. The other dependencies are ONNX Runtime (the accuracy gate's reference, run by the CLI
         // from the NuGet cache, and the engine of models that fall back to it) and the Tensors
         // version it needs, with compile and runtime assets only: the app gets ORT's managed
         // assembly, never its native libraries for every platform (the build copies the one it
         // needs when a model falls back; see _ModelGen_AddOnnxRuntime).
         var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
-            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value} {e.Attribute("include")?.Value}")
+            .Select(e => $"{e.Attribute("id")?.Value} {e.Attribute("version")?.Value} exclude={e.Attribute("exclude")?.Value}")
             .Order().ToArray();
-        Assert.Equal(["Microsoft.ML.OnnxRuntime 1.31.1 Compile,Runtime", "System.Numerics.Tensors 9.0.19 Compile,Runtime"], dependencies);
+        const string Managed = "exclude=Build,Native,Analyzers,BuildTransitive";
+        Assert.Equal([$"ILGPU 1.5.3 {Managed}", $"ILGPU.Algorithms 1.5.3 {Managed}",
+            $"Microsoft.ML.OnnxRuntime 1.31.1 {Managed}", $"System.Numerics.Tensors 9.0.19 {Managed}"], dependencies);
         // The props name the same ORT version, to find its native library in the NuGet cache.
         using var propsStream = zip.Entries.Single(e => e.FullName == "build/ModelGen.props").Open();
         var props = XDocument.Load(propsStream).Descendants().Single(e => e.Name.LocalName == "ModelGen_OnnxRuntimeVersion").Value;

@@ -20,12 +20,29 @@ internal sealed partial class GlobalMlp : global::System.IDisposable
     private static readonly global::ModelGen.Runtime.ExecutionPlan s_plan = CreatePlan();
     private readonly global::ModelGen.Runtime.IModelExecutor _executor;
 
-    /// <summary>Creates a predictor that runs on the CPU, with its own scratch arena.</summary>
-    /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
-    public GlobalMlp()
+    /// <summary>Creates a predictor on the default backend of its &lt;OptimizedModel&gt; item: <see cref="global::ModelGen.Backend.Auto"/>.</summary>
+    /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model, or the backend is not available.</exception>
+    public GlobalMlp() : this(global::ModelGen.Backend.Auto)
     {
-        _executor = CreateExecutor(s_plan);
     }
+
+    /// <summary>Creates a predictor with its own buffers on <paramref name="backend"/>; the weights are shared by every instance.</summary>
+    /// <param name="backend">Where to run: Auto picks CUDA, then an OpenCL GPU, then the CPU, and stays on the CPU for small models.</param>
+    /// <exception cref="global::ModelGen.Runtime.ModelGenDeviceException">An explicit backend is not available; the message says what was looked for and what was found.</exception>
+    /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
+    public GlobalMlp(global::ModelGen.Backend backend)
+    {
+        ActiveBackend = global::ModelGen.Runtime.Devices.ModelExecutors.Resolve(s_plan, backend, out string deviceName);
+        DeviceName = deviceName;
+        var active = ActiveBackend;
+        _executor = global::ModelGen.Runtime.Devices.ModelExecutors.Create(s_plan, s_weights.Value, active, out _, out _);
+    }
+
+    /// <summary>Where this predictor runs (never <see cref="global::ModelGen.Backend.Auto"/>).</summary>
+    public global::ModelGen.Backend ActiveBackend { get; }
+
+    /// <summary>The name of the device this predictor runs on.</summary>
+    public string DeviceName { get; }
 
     /// <summary>Runs the model once. Allocates nothing.</summary>
     /// <param name="input">Input tensor 'input': float, shape [1, 784] (784 elements). Flattened 28x28 image, values in [0, 1].</param>
@@ -54,8 +71,6 @@ internal sealed partial class GlobalMlp : global::System.IDisposable
 
     /// <summary>Frees this predictor's arena. The shared weights stay loaded.</summary>
     public void Dispose() => _executor.Dispose();
-
-    private static global::ModelGen.Runtime.IModelExecutor CreateExecutor(global::ModelGen.Runtime.ExecutionPlan plan) => new global::ModelGen.Runtime.PlanExecutor(plan, s_weights.Value);
 
     private static global::ModelGen.Runtime.ExecutionPlan CreatePlan()
     {

@@ -22,13 +22,29 @@ namespace MyApp
         private readonly global::ModelGen.Runtime.IModelExecutor _executor;
         private readonly global::ModelGen.Runtime.BatchedExecutor _batch;
 
-        /// <summary>Creates a predictor that runs the model through ONNX Runtime, with its own pre-bound input and output buffers.</summary>
-        /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
-        public TopKNet()
+        /// <summary>Creates a predictor on the default backend of its &lt;OptimizedModel&gt; item: <see cref="global::ModelGen.Backend.Auto"/>.</summary>
+        /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model, or the backend is not available.</exception>
+        public TopKNet() : this(global::ModelGen.Backend.Auto)
         {
+        }
+
+        /// <summary>Creates a predictor that runs the model through ONNX Runtime on the CPU, with its own pre-bound input and output buffers.</summary>
+        /// <param name="backend">Auto or Cpu: ONNX Runtime runs this model on the CPU.</param>
+        /// <exception cref="global::ModelGen.Runtime.ModelGenDeviceException">An explicit backend is not available; the message says what was looked for and what was found.</exception>
+        /// <exception cref="global::ModelGen.Runtime.ModelGenException">The embedded weights are missing or do not match the model.</exception>
+        public TopKNet(global::ModelGen.Backend backend)
+        {
+            ActiveBackend = global::ModelGen.Runtime.OnnxRuntime.OnnxRuntimeModel.Resolve(backend, out string deviceName);
+            DeviceName = deviceName;
             _batch = new global::ModelGen.Runtime.BatchedExecutor(s_plan, MaxBatch, CreateExecutor);
             _executor = _batch.Single;
         }
+
+        /// <summary>Where this predictor runs (never <see cref="global::ModelGen.Backend.Auto"/>).</summary>
+        public global::ModelGen.Backend ActiveBackend { get; }
+
+        /// <summary>The name of the device this predictor runs on.</summary>
+        public string DeviceName { get; }
 
         /// <summary>Runs the model once. Allocates nothing.</summary>
         /// <param name="x">Input tensor 'x': float, shape [1, 10] (10 elements).</param>
