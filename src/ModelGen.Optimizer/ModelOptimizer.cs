@@ -4,6 +4,7 @@ using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
 using ModelGen.Optimizer.Planning;
+using ModelGen.Optimizer.Pruning;
 using ModelGen.Optimizer.Validation;
 using ModelGen.Optimizer.Quantization;
 using ModelGen.Runtime;
@@ -122,6 +123,13 @@ public static class ModelOptimizer
 
         var compiled = PlanBuilder.Build(model, options.Name, path, sha);
         CheckRuntimeSupport(compiled, path);
+        // Pruning and factorization (lossy, gated) come before quantization: prune, factorize, then quantize.
+        var pruning = PruningPipeline.Run(model, compiled, options, path, sha, warnings);
+        if (pruning is not null)
+        {
+            (model, compiled) = (pruning.Model, pruning.Compiled);
+            CheckRuntimeSupport(compiled, path);
+        }
         QuantizationReport? report = null;
         if (options.Quantize.IsLossy())
         {
@@ -130,6 +138,7 @@ public static class ModelOptimizer
             (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
             CheckRuntimeSupport(compiled, path);
         }
+        if (pruning is not null) report = PruningPipeline.Attach(report, pruning, options, compiled.Spec.WeightsBytes);
         var files = write
             ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
             : Array.Empty<string>();
