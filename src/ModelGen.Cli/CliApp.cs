@@ -25,6 +25,10 @@ public static class CliApp
         Optimizes an ONNX model losslessly (constant folding, BatchNormalization folding,
         bias and activation fusion, dead-node elimination, static memory planning) and writes
         <dir>/<Name>.mgspec, <dir>/<Name>.weights and <dir>/<Name>.onnx.
+        Lossy options: --quantize, --calibration, --calibration-percentile, --calibration-data,
+        --validation-data, --metric, --max-accuracy-drop, --accuracy-fallback, --allow-ungated,
+        --prune None|Magnitude|Neurons|Filters|N:M, --sparsity <fraction>, --prune-scope Layer|Global,
+        --low-rank None|<fraction>|Energy:<fraction>, --recover None|BiasCorrection|Reconstruct.
         Arguments may also come from a response file: modelgen @args.rsp (one per line).
         """;
 
@@ -67,6 +71,8 @@ public static class CliApp
                 MaxAccuracyDrop = command.MaxAccuracyDrop,
                 AccuracyFallback = command.AccuracyFallback,
                 AllowUngated = command.AllowUngated,
+                Pruning = Optimizer.Pruning.PruneOptions.Parse(command.Prune, command.Sparsity, command.PruneScope, command.LowRank, command.Recover,
+                    Path.GetFullPath(command.ModelPath!)),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = ModelOptimizer.Optimize(options);
