@@ -264,7 +264,7 @@ internal static class PruningPipeline
             var originalNode = og.Nodes.First(n => n.Name == name);
             var current = LayerWeights.Require(g, node);
             var source = LayerWeights.Require(og, originalNode);
-            var rowsNow = LayerRows.For(g, node, out var why) ?? null;
+            var rowsNow = LayerRows.For(g, node, out var why);
             var rowsThen = rowsNow is null ? null : LayerRows.For(og, originalNode, out why);
             var wo = source.Read(og);
             var bo = source.ReadBias(og);

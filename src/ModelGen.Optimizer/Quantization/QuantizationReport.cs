@@ -98,7 +98,8 @@ public sealed class QuantizationReport
             sb.Append("| Accuracy gate | **none** (AllowUngated): the accuracy of this model was not checked |\n");
         }
         sb.Append(c, $"| Time | calibration {CalibrationTime.TotalSeconds:F2} s, evaluation {EvaluationTime.TotalSeconds:F2} s |\n\n");
-        sb.Append("| Layer | Op | Weight | Activation | Bias corrected | Kept fp32 because |\n|---|---|---|---|---|---|\n");
+        // A report made only for pruning (Quantize=None) has no quantized layers to list.
+        if (Layers.Count > 0 || Pruning is null) sb.Append("| Layer | Op | Weight | Activation | Bias corrected | Kept fp32 because |\n|---|---|---|---|---|---|\n");
         foreach (var l in Layers)
         {
             sb.Append(c, $"| `{l.Name}` | {l.Op} | {l.WeightBefore} -> {l.WeightAfter} | {l.Activation ?? "fp32"} | {(l.BiasCorrected ? "yes" : "no")} | {l.KeptFp32 ?? ""} |\n");

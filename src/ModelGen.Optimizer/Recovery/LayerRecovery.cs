@@ -90,7 +90,7 @@ internal sealed class LayerRecovery
         var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (int o = 0; o < _outputs; o++)
         {
-            string key = mask is null ? "" : Key(mask, o, f, weights);
+            string key = mask is null ? "" : Key(mask, o, f);
             if (!groups.TryGetValue(key, out var list)) groups[key] = list = new List<int>();
             list.Add(o);
         }
@@ -98,7 +98,7 @@ internal sealed class LayerRecovery
         foreach (var units in groups.Values)
         {
             int first = units[0];
-            var support = Enumerable.Range(0, f).Where(i => mask is null ? true : mask[(long)first * f + i] && true).ToList();
+            var support = Enumerable.Range(0, f).Where(i => mask is null || mask[(long)first * f + i]).ToList();
             support.Add(f);
             var rhs = units.Select(o => Enumerable.Range(0, f + 1).Select(i => _g[i, o]).ToArray()).ToList();
             var x = LeastSquares.Solve(_h, support, rhs);
@@ -138,7 +138,7 @@ internal sealed class LayerRecovery
         _symmetric = true;
     }
 
-    private static string Key(bool[] mask, int o, int f, float[] weights)
+    private static string Key(bool[] mask, int o, int f)
     {
         var chars = new char[f];
         for (int i = 0; i < f; i++) chars[i] = mask[(long)o * f + i] ? '1' : '0';
