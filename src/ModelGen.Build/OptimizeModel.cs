@@ -91,6 +91,20 @@ namespace ModelGen.Build
 
         /// <summary>Metadata <c>Backend</c>: Auto, Cpu, Cuda, OpenCL, IlgpuCpu; switch <c>--backend</c> (for the per-op device warning).</summary>
         public string? Backend { get; set; }
+        /// <summary>Metadata <c>Prune</c> (None, Magnitude, Neurons, Filters or N:M); switch <c>--prune</c>.</summary>
+        public string? Prune { get; set; }
+
+        /// <summary>Metadata <c>Sparsity</c> (a fraction, e.g. 0.5); switch <c>--sparsity</c>.</summary>
+        public string? Sparsity { get; set; }
+
+        /// <summary>Metadata <c>PruneScope</c> (Layer or Global); switch <c>--prune-scope</c>.</summary>
+        public string? PruneScope { get; set; }
+
+        /// <summary>Metadata <c>LowRank</c> (None, a rank fraction or Energy:x); switch <c>--low-rank</c>.</summary>
+        public string? LowRank { get; set; }
+
+        /// <summary>Metadata <c>Recover</c> (None, BiasCorrection or Reconstruct); switch <c>--recover</c>.</summary>
+        public string? Recover { get; set; }
 
         /// <summary>
         /// Folders the dotnet host probes for the CLI's dependencies that are not next to it
@@ -141,6 +155,11 @@ namespace ModelGen.Build
             Add(arguments, "--fallback", Fallback);
             Add(arguments, "--max-batch", MaxBatch);
             Add(arguments, "--backend", Backend);
+            Add(arguments, "--prune", Prune);
+            Add(arguments, "--sparsity", Sparsity);
+            Add(arguments, "--prune-scope", PruneScope);
+            Add(arguments, "--low-rank", LowRank);
+            Add(arguments, "--recover", Recover);
             return arguments;
         }
 

@@ -29,6 +29,10 @@ public static class CliApp
         bias and activation fusion, dead-node elimination, static memory planning) and writes
         <dir>/<Name>.mgspec, <dir>/<Name>.weights and <dir>/<Name>.onnx.
         'inspect' lists each op of a model and whether ModelGen compiles it or ONNX Runtime runs it.
+        Lossy options: --quantize, --calibration, --calibration-percentile, --calibration-data,
+        --validation-data, --metric, --max-accuracy-drop, --accuracy-fallback, --allow-ungated,
+        --prune None|Magnitude|Neurons|Filters|N:M, --sparsity <fraction>, --prune-scope Layer|Global,
+        --low-rank None|<fraction>|Energy:<fraction>, --recover None|BiasCorrection|Reconstruct.
         Arguments may also come from a response file: modelgen @args.rsp (one per line).
         """;
 
@@ -75,6 +79,8 @@ public static class CliApp
                 Fallback = Enum.Parse<FallbackMode>(command.Fallback),
                 MaxBatch = command.MaxBatch,
                 Backend = Enum.Parse<Backend>(command.Backend),
+                Pruning = Optimizer.Pruning.PruneOptions.Parse(command.Prune, command.Sparsity, command.PruneScope, command.LowRank, command.Recover,
+                    Path.GetFullPath(command.ModelPath!)),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = ModelOptimizer.Optimize(options);

@@ -57,6 +57,21 @@ public sealed class CommandLine
     public const int MaxBatchLimit = 65536;
 
     private static readonly string[] FallbackModes = { "OnnxRuntime", "Error" };
+    /// <summary>--prune: None, Magnitude, Neurons, Filters or N:M (checked by PruneOptions.Parse, MG1040).</summary>
+    public string? Prune { get; private set; }
+
+    /// <summary>--sparsity: the fraction removed (MG1041).</summary>
+    public string? Sparsity { get; private set; }
+
+    /// <summary>--prune-scope: Layer or Global (MG1042).</summary>
+    public string? PruneScope { get; private set; }
+
+    /// <summary>--low-rank: None, a rank fraction or Energy:x (MG1043).</summary>
+    public string? LowRank { get; private set; }
+
+    /// <summary>--recover: None, BiasCorrection or Reconstruct (MG1044).</summary>
+    public string? Recover { get; private set; }
+
     private static readonly string[] QuantizeModes = { "None", "Fp16", "Int8", "Int8Dynamic", "Int8Weights" };
     private static readonly string[] CalibrationMethods = { "MinMax", "Percentile", "Entropy" };
 
@@ -113,6 +128,11 @@ public sealed class CommandLine
                     }
                     c.MaxBatch = maxBatch;
                     break;
+                case "--prune": c.Prune = Value(args, ref i, a); break;
+                case "--sparsity": c.Sparsity = Value(args, ref i, a); break;
+                case "--prune-scope": c.PruneScope = Value(args, ref i, a); break;
+                case "--low-rank": c.LowRank = Value(args, ref i, a); break;
+                case "--recover": c.Recover = Value(args, ref i, a); break;
                 case "-h" or "--help": c.Help = true; break;
                 default:
                     if (a.StartsWith("--", StringComparison.Ordinal)) throw Bad($"unknown option '{a}'.");

@@ -55,7 +55,7 @@ public static class ErrorCodes
     /// </summary>
     public const string OnnxRuntimeFallback = "MG1017";
 
-    /// <summary>Warning: a lossy option (Quantize, ...) was ignored because ONNX Runtime runs the model.</summary>
+    /// <summary>Warning: a lossy option (Quantize, Prune, LowRank) was ignored because ONNX Runtime runs the model.</summary>
     public const string LossyIgnoredOnFallback = "MG1018";
 
     /// <summary>

@@ -7,6 +7,7 @@ using ModelGen.Optimizer.Fallback;
 using ModelGen.Optimizer.Output;
 using ModelGen.Optimizer.Passes;
 using ModelGen.Optimizer.Planning;
+using ModelGen.Optimizer.Pruning;
 using ModelGen.Optimizer.Validation;
 using ModelGen.Optimizer.Quantization;
 using ModelGen.Runtime;
@@ -130,6 +131,13 @@ public static class ModelOptimizer
         }
         var batchVerdict = batched ? CompileAtBatchTwo(bytes, path, model) : null;
 
+        // Pruning and factorization (lossy, gated) come before quantization: prune, factorize, then quantize.
+        var pruning = PruningPipeline.Run(model, compiled, options, path, sha, warnings);
+        if (pruning is not null)
+        {
+            (model, compiled) = (pruning.Model, pruning.Compiled);
+            CheckRuntimeSupport(compiled, path);
+        }
         QuantizationReport? report = null;
         if (options.Quantize.IsLossy())
         {
@@ -138,6 +146,7 @@ public static class ModelOptimizer
             (model, compiled, report) = (outcome.Model, outcome.Compiled, outcome.Report);
             CheckRuntimeSupport(compiled, path);
         }
+        if (pruning is not null) report = PruningPipeline.Attach(report, pruning, options, compiled.Spec.WeightsBytes);
         if (batchVerdict is not null) compiled = ApplyBatch(compiled, model, batchVerdict, options.MaxBatch, path, warnings);
         var deviceFallbacks = DeviceSupport.Fallbacks(compiled);
         if (DeviceSupport.Warning(options.Backend, deviceFallbacks, path) is { } deviceWarning) warnings.Add(deviceWarning);
@@ -228,6 +237,11 @@ public static class ModelOptimizer
         {
             warnings.Add(new Diagnostic(ErrorCodes.LossyIgnoredOnFallback, path,
                 $"Quantize=\"{options.Quantize}\" is ignored: ONNX Runtime runs this model as it is, in full precision."));
+        }
+        if (options.Pruning.IsActive)
+        {
+            warnings.Add(new Diagnostic(ErrorCodes.LossyIgnoredOnFallback, path,
+                "Prune and LowRank are ignored: ONNX Runtime runs this model as it is, with every weight."));
         }
         // A fresh load: the fallback keeps the model as given, symbolic dimensions included.
         var model = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);

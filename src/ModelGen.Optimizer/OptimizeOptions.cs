@@ -1,4 +1,5 @@
 using ModelGen.Optimizer.Evaluation;
+using ModelGen.Optimizer.Pruning;
 using ModelGen.Optimizer.Quantization;
 
 namespace ModelGen.Optimizer;
@@ -75,4 +76,7 @@ public sealed class OptimizeOptions
 
     /// <summary>Where the Markdown report goes; null: <c>&lt;OutputDirectory&gt;/&lt;Name&gt;.report.md</c> when outputs are written.</summary>
     public string? ReportPath { get; init; }
+
+    /// <summary>Pruning, low-rank factorization and recovery (the Prune, Sparsity, PruneScope, LowRank and Recover metadata; default: none).</summary>
+    public PruneOptions Pruning { get; init; } = PruneOptions.None;
 }

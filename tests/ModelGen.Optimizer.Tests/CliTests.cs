@@ -216,4 +216,32 @@ public class CliTests
         Assert.Equal("Input3", Assert.Single(spec.Inputs).Name);
         Assert.Equal("Plus214_Output_0", Assert.Single(spec.Outputs).Name);
     }
+
+    [Theory]
+    [InlineData("--prune", "Bogus", "MG1040")]
+    [InlineData("--sparsity", "2", "MG1041")]
+    [InlineData("--prune-scope", "Somewhere", "MG1042")]
+    [InlineData("--low-rank", "Energy:7", "MG1043")]
+    [InlineData("--recover", "Train", "MG1044")]
+    public void Bad_pruning_values_are_MG104x_errors(string option, string value, string code)
+    {
+        using var dir = new TempDir();
+        string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
+        AssertError(model, code, Run("optimize", model, "--out", dir.File("out"), option, value), value);
+    }
+
+    [Fact]
+    public void Prune_magnitude_writes_a_smaller_weights_file_and_a_report_with_the_pruning_section()
+    {
+        using var dir = new TempDir();
+        string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
+        var dense = Run("optimize", model, "--out", dir.File("dense"));
+        var r = Run("optimize", model, "--out", dir.File("out"), "--prune", "Magnitude", "--sparsity", "0.9", "--allow-ungated", "true");
+        Assert.True(dense.Code == 0 && r.Code == 0, r.Err);
+        Assert.Contains("warning MG1031", r.Out);
+        Assert.True(new FileInfo(dir.File("out/Mlp.weights")).Length < 0.3 * new FileInfo(dir.File("dense/Mlp.weights")).Length);
+        string report = File.ReadAllText(dir.File("out/Mlp.report.md"));
+        Assert.Contains("## Pruning and factorization", report);
+        Assert.Contains("\"pruning\"", File.ReadAllText(dir.File("out/Mlp.report.json")));
+    }
 }

@@ -57,6 +57,9 @@ public sealed class QuantizationReport
     /// <summary>Time spent evaluating (reference and candidates, fallback included).</summary>
     public TimeSpan EvaluationTime { get; init; }
 
+    /// <summary>What pruning and factorization did, when they ran (a section of its own in both forms of the report).</summary>
+    public Pruning.PruningReport? Pruning { get; internal set; }
+
     /// <summary>
     /// The report as indented JSON (UTF-8 text), the schema of docs/quantization.md:
     /// <paramref name="name"/> is the model's name, <paramref name="source"/> the source model's file name.
@@ -95,11 +98,13 @@ public sealed class QuantizationReport
             sb.Append("| Accuracy gate | **none** (AllowUngated): the accuracy of this model was not checked |\n");
         }
         sb.Append(c, $"| Time | calibration {CalibrationTime.TotalSeconds:F2} s, evaluation {EvaluationTime.TotalSeconds:F2} s |\n\n");
-        sb.Append("| Layer | Op | Weight | Activation | Bias corrected | Kept fp32 because |\n|---|---|---|---|---|---|\n");
+        // A report made only for pruning (Quantize=None) has no quantized layers to list.
+        if (Layers.Count > 0 || Pruning is null) sb.Append("| Layer | Op | Weight | Activation | Bias corrected | Kept fp32 because |\n|---|---|---|---|---|---|\n");
         foreach (var l in Layers)
         {
             sb.Append(c, $"| `{l.Name}` | {l.Op} | {l.WeightBefore} -> {l.WeightAfter} | {l.Activation ?? "fp32"} | {(l.BiasCorrected ? "yes" : "no")} | {l.KeptFp32 ?? ""} |\n");
         }
+        if (Pruning is not null) sb.Append('\n').Append(Pruning.ToMarkdown());
         return sb.ToString();
     }
 }

@@ -59,6 +59,7 @@ internal static class QuantizationReportJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            report.Pruning?.WriteJson(w);
             w.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');

@@ -34,6 +34,8 @@ internal static class KernelFactory
         {
             throw c.Fail("a fused activation is only supported on Conv, Gemm and MatMul");
         }
+        // A weight the optimizer compressed (pruning): CSR or N:M kernels.
+        if (step.Find(Sparse.SparseKernels.Attribute) is not null) return Sparse.SparseKernels.Create(c);
         // int8 compute (docs/quantization.md); without `quant`, int8/fp16 weights are read as fp32 by the float kernels.
         if (step.Find("quant") is not null) return Quantized.QuantizedKernels.Create(c);
         switch (step.Op)

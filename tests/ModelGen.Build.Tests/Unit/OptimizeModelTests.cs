@@ -100,6 +100,23 @@ public sealed class OptimizeModelTests : IDisposable
     }
 
     [Fact]
+    public void PruningMetadataBecomesCliSwitches()
+    {
+        var (task, _) = Create();
+        task.Prune = "2:4";
+        task.Sparsity = "0.5";
+        task.PruneScope = "Global";
+        task.LowRank = "Energy:0.99";
+        task.Recover = "Reconstruct";
+
+        var lines = task.ResponseFile().Split('\n');
+
+        Assert.Equal(
+            ["--prune", "2:4", "--sparsity", "0.5", "--prune-scope", "Global", "--low-rank", "Energy:0.99", "--recover", "Reconstruct", ""],
+            lines[6..]);
+    }
+
+    [Fact]
     public void MissingOptimizerIsMG1010NamingTheOverride()
     {
         var (task, engine) = Create(dotnet: Path.Combine(_dir, "no-such-dotnet"));
