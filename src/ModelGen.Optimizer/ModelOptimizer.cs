@@ -120,6 +120,7 @@ public static class ModelOptimizer
         if (uncompiled.Count > 0) return FallBack(options, bytes, path, sha, write, warnings, uncompiled, originalNodes, null);
 
         bool batched = options.MaxBatch > 0 && BatchDimension.IsSymbolic(model);
+        string batchParam = BatchDimension.Param(model);
         FixSymbolicInputs(model, path, warnings, batched);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         RunLosslessPasses(model, new PassContext(path, options.Log), counts);
@@ -151,7 +152,8 @@ public static class ModelOptimizer
         var deviceFallbacks = DeviceSupport.Fallbacks(compiled);
         if (DeviceSupport.Warning(options.Backend, deviceFallbacks, path) is { } deviceWarning) warnings.Add(deviceWarning);
         var files = write
-            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights, model, report, path, options.ReportPath)
+            ? OutputWriter.Write(options.OutputDirectory, options.Name, compiled.Spec, compiled.Weights,
+                BatchAnalysis.ForOutput(model, compiled.Spec, batchParam), report, path, options.ReportPath)
             : Array.Empty<string>();
         if (!write && report is not null && options.ReportPath is not null)
         {

@@ -76,6 +76,31 @@ internal static class BatchAnalysis
         return compiled with { Spec = spec with { Slots = slots, MaxBatch = maxBatch } };
     }
 
+    /// <summary>
+    /// The graph to write as the optimized <c>.onnx</c> of a batch-polymorphic plan: a copy whose
+    /// inputs, outputs and value_info carry the symbolic batch <paramref name="param"/> on their
+    /// batch axes again, so ONNX Runtime runs the file at any batch size, as it did the source.
+    /// Any other model is returned as it is.
+    /// </summary>
+    public static OnnxModel ForOutput(OnnxModel model, ModelSpec spec, string param)
+    {
+        var axes = spec.Slots.Where(s => s.BatchAxis >= 0).ToDictionary(s => s.Name, s => s.BatchAxis, StringComparer.Ordinal);
+        if (axes.Count == 0) return model;
+        var copy = GraphCopy.Of(model);
+        var graph = copy.Graph;
+        TensorInfo Symbolic(TensorInfo info)
+        {
+            if (info.Shape is null || !axes.TryGetValue(info.Name, out int axis) || axis >= info.Shape.Length) return info;
+            var shape = info.Shape.ToArray();
+            shape[axis] = Dim.Symbolic(param);
+            return new TensorInfo(info.Name, info.Type, shape, info.Doc);
+        }
+        for (int i = 0; i < graph.Inputs.Count; i++) graph.Inputs[i] = Symbolic(graph.Inputs[i]);
+        for (int i = 0; i < graph.Outputs.Count; i++) graph.Outputs[i] = Symbolic(graph.Outputs[i]);
+        foreach (var name in graph.ValueInfo.Keys.ToList()) graph.ValueInfo[name] = Symbolic(graph.ValueInfo[name]);
+        return copy;
+    }
+
     /// <summary>The axis that doubles from batch 1 to batch 2, or -1 when the shape is the same.</summary>
     private static int AxisOf(string name, int[] one, int[] two)
     {

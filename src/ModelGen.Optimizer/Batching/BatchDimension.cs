@@ -15,6 +15,10 @@ internal static class BatchDimension
     /// <summary>True when dimension <paramref name="axis"/> of <paramref name="input"/> is the batch.</summary>
     public static bool IsBatch(TensorInfo input, int axis) => axis == 0 && input.Shape is { Length: > 0 } shape && !shape[0].IsKnown;
 
+    /// <summary>The name of the batch dimension (the first input's <c>dim_param</c>), or <c>N</c> when it has none.</summary>
+    public static string Param(OnnxModel model) =>
+        model.Graph.Inputs.Where(i => IsBatch(i, 0)).Select(i => i.Shape![0].Param).FirstOrDefault(p => !string.IsNullOrEmpty(p)) ?? "N";
+
     /// <summary>Gives every input's symbolic first dimension the size <paramref name="batch"/>.</summary>
     public static void Fix(OnnxModel model, int batch)
     {

@@ -34,6 +34,7 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
                 <PackageReference Include="ModelGen" Version="0.1.0" />
                 <OptimizedModel Include="models/argmax.onnx" ClassName="ArgMaxNet" Namespace="App" />
                 <OptimizedModel Include="models/batch.onnx" ClassName="BatchMlp" Namespace="App" MaxBatch="64" />
+                <OptimizedModel Include="models/batch.onnx" ClassName="PrunedMlp" Namespace="App" Prune="Magnitude" Sparsity="0.5" AllowUngated="true" />
               </ItemGroup>
             """);
         File.WriteAllText(Path.Combine(folder, "Program.cs"), Program);
@@ -46,7 +47,7 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
         Assert.True(warning is not null, "no MG1017 warning:\n" + build);
         Assert.Contains("argmax.onnx", warning);
         Assert.Contains("ArgMax (node 'ArgMax_1')", warning);
-        Assert.DoesNotContain("batch.onnx: warning", build.Output);
+        Assert.DoesNotContain("batch.onnx: warning MG1019", build.Output);
         // ORT's native library is copied only because a model falls back to it.
         Assert.True(Directory.EnumerateFiles(Path.Combine(folder, "bin", "Debug", "net10.0"), "*onnxruntime*").Any(f => !f.EndsWith(".dll", StringComparison.Ordinal)),
             "ONNX Runtime's native library is missing from the output");
@@ -78,6 +79,13 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
         }
         Close(Ort.RunBatch(batch, x.AsSpan(0, 8).ToArray(), 1), Floats(folder, "batch.single.bin"), "BatchMlp Predict(x, y)");
         Close(Ort.RunBatch(batch, x.AsSpan(0, 7 * 8).ToArray(), 7), Floats(folder, "batch.ilgpu.7.bin"), "BatchMlp on IlgpuCpu, batch 7");
+
+        // Pruning through the item metadata: the optimized .onnx it wrote holds half the weights
+        // as zeros, and the generated class (sparse or dense kernels, by the cost model) matches
+        // ONNX Runtime on that file, batched.
+        var pruned = File.ReadAllBytes(Path.Combine(folder, "obj", "Debug", "net10.0", "modelgen", "PrunedMlp.onnx"));
+        Close(Ort.RunBatch(pruned, x.AsSpan(0, 7 * 8).ToArray(), 7), Floats(folder, "pruned.7.bin"), "PrunedMlp batch 7");
+        Assert.NotEqual(Ort.RunBatch(batch, x.AsSpan(0, 8).ToArray(), 1), Floats(folder, "pruned.7.bin").AsSpan(0, 3).ToArray());
 
         // Fallback="Error": the same model fails the build, naming the op.
         var strict = _temp.Combine("strict");
@@ -176,6 +184,12 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
             }
         }
 
+        using (var p = new App.PrunedMlp())
+        {
+            var y = new float[7 * App.PrunedMlp.YLength];
+            p.Predict(7, x.AsSpan(0, 7 * App.PrunedMlp.XLength), y);
+            File.WriteAllBytes("pruned.7.bin", MemoryMarshal.AsBytes(y.AsSpan()).ToArray());
+        }
         using (var g = new App.BatchMlp(ModelGen.Backend.IlgpuCpu))
         {
             Console.WriteLine($"IlgpuCpu backend: {g.ActiveBackend} ({g.DeviceName})");
