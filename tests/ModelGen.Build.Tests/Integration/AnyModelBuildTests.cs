@@ -65,6 +65,7 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("IlgpuCpu backend: IlgpuCpu", run.Output);
         Assert.Contains("argmax on OpenCL: ModelGenDeviceException", run.Output);
         Assert.Matches("cuda: (ModelGenDeviceException: Backend.Cuda was requested, but it is not available|ran on Cuda)", run.Output);
+        Assert.Matches("opencl: (ModelGenDeviceException: Backend.OpenCL was requested, but it is not available: looked for an OpenCL|ran on OpenCL)", run.Output);
 
         // The fallback predictor against ONNX Runtime on the same model.
         var (y, label) = Ort.RunArgMax(argmax, x.AsSpan(0, 6).ToArray());
@@ -205,6 +206,15 @@ public sealed class AnyModelBuildTests(ITestOutputHelper log) : IDisposable
         catch (ModelGen.Runtime.ModelGenDeviceException e)
         {
             Console.WriteLine($"cuda: {e.GetType().Name}: {e.Message}");
+        }
+        try
+        {
+            using var cl = new App.BatchMlp(ModelGen.Backend.OpenCL);
+            Console.WriteLine($"opencl: ran on {cl.ActiveBackend}");
+        }
+        catch (ModelGen.Runtime.ModelGenDeviceException e)
+        {
+            Console.WriteLine($"opencl: {e.GetType().Name}: {e.Message}");
         }
         try
         {
