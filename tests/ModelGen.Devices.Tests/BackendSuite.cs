@@ -499,50 +499,60 @@ public abstract class BackendSuite
     #region Executor contract
 
     /// <summary>
-    /// Run allocates nothing after the first call; on the CPU backend SetInput and GetOutput neither.
-    /// On device backends the copies go through ILGPU's CopyFromCPU/CopyToCPU, which allocate a
-    /// small wrapper object (80 bytes) per copy inside ILGPU (docs/gpu.md, "What is left").
+    /// A whole Predict (SetInput, Run, GetOutput) allocates no managed memory after warm-up, on
+    /// every backend (issue 7). The plan has a step without a device kernel (Erf), so a device
+    /// backend's CPU fallback copies are measured too. Each phase is measured on its own so a
+    /// failure names it; the numbers go to the test output.
     /// </summary>
     [Fact]
-    public void RunAllocatesNothing()
+    public void PredictAllocatesNothing()
     {
         RequireBackend();
-        if (Backend == Backend.IlgpuCpu)
-        {
-            // ILGPU's CPU accelerator allocates a task object per launch inside ILGPU (about 112 bytes);
-            // the CUDA and OpenCL launchers do not. The suite checks the contract on those.
-            Assert.Skip("ILGPU's CPU accelerator allocates per launch inside ILGPU; checked on Cpu, OpenCL and Cuda");
-        }
         var plan = new TestPlan();
         int ix = plan.Input("X", [4, 8]);
         int h = plan.Arena("h", [4, 8]);
         plan.Step("Gemm", [ix, plan.Weight("W", Data.Random(2, 64), [8, 8])], [h], PlanAttribute.String("activation", "Relu"));
+        int e = plan.Arena("e", [4, 8]);
+        plan.Step("Erf", [h], [e]); // no device kernel: runs on the CPU between device steps
         int iy = plan.Arena("Y", [4, 8]);
-        plan.Step("Softmax", [h], [iy], PlanAttribute.Int("axis", -1));
+        plan.Step("Softmax", [e], [iy], PlanAttribute.Int("axis", -1));
         plan.Output(iy);
         using var weights = plan.Weights();
         using var executor = ModelExecutors.Create(plan.Plan(), weights, Backend, out _, out _);
         var input = Data.Random(1, 32);
         var output = new float[32];
-        bool copies = Backend == Backend.Cpu;
-        Measure(executor, input, output, 3, copies);
-        Assert.Equal(0, Measure(executor, input, output, 20, copies));
-        executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+        var perPhase = new long[3];
+        Measure(executor, input, output, 3, perPhase); // warm-up: JIT, first-launch caches
+        Array.Clear(perPhase);
+        const int calls = 20;
+        Measure(executor, input, output, calls, perPhase);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{Backend}: bytes per call: SetInput {perPhase[0] / calls}, Run {perPhase[1] / calls}, GetOutput {perPhase[2] / calls}");
+        Assert.Equal([0L, 0L, 0L], perPhase);
         Data.Close(plan.Run(input)[0], output, Rel, Abs);
     }
 
+    /// <summary>
+    /// Calls the three phases <paramref name="calls"/> times, adding each one's allocated bytes to
+    /// <paramref name="perPhase"/>. AggressiveOptimization: a tier-0 loop that on-stack-replaces
+    /// would charge the JIT's bookkeeping to the measurement.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static long Measure(IModelExecutor executor, float[] input, float[] output, int calls, bool copies)
+    private static void Measure(IModelExecutor executor, float[] input, float[] output, int calls, long[] perPhase)
     {
-        executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
-        long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < calls; i++)
         {
-            if (copies) executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
+            long t0 = GC.GetAllocatedBytesForCurrentThread();
+            executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
+            long t1 = GC.GetAllocatedBytesForCurrentThread();
             executor.Run();
-            if (copies) executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+            long t2 = GC.GetAllocatedBytesForCurrentThread();
+            executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+            long t3 = GC.GetAllocatedBytesForCurrentThread();
+            perPhase[0] += t1 - t0;
+            perPhase[1] += t2 - t1;
+            perPhase[2] += t3 - t2;
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     [Fact]
