@@ -494,6 +494,77 @@ public abstract class BackendSuite
         Check(plan, Data.Random(1, 288));
     }
 
+    /// <summary>
+    /// A batch-polymorphic CNN (batch axis 0 on every arena slot) scaled by
+    /// <see cref="ExecutionPlan.WithBatch"/> into <see cref="BatchedExecutor"/> buckets, each made by
+    /// <see cref="ModelExecutors.Create"/> on this backend: 7 samples run as 4 + 2 + 1 and match the
+    /// same batched run on the CPU <see cref="PlanExecutor"/>.
+    /// </summary>
+    [Fact]
+    public void BatchedPlan()
+    {
+        RequireBackend();
+        var test = new TestPlan();
+        int ix = test.Input("X", [1, 2, 8, 8], batchAxis: 0);
+        int c1 = test.Arena("c1", [1, 4, 8, 8], batchAxis: 0);
+        test.Step("Conv", [ix, test.Weight("W1", Data.Random(2, 4 * 2 * 9), [4, 2, 3, 3]), test.Weight("b1", Data.Random(3, 4), [4])], [c1],
+            PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
+        int p1 = test.Arena("p1", [1, 4, 4, 4], batchAxis: 0);
+        test.Step("MaxPool", [c1], [p1], PlanAttribute.Ints("kernel_shape", 2, 2), PlanAttribute.Ints("strides", 2, 2));
+        int g = test.Arena("g", [1, 4, 1, 1], batchAxis: 0);
+        test.Step("GlobalAveragePool", [p1], [g]);
+        int f = test.Arena("f", [1, 4], batchAxis: 0);
+        test.Step("Flatten", [g], [f]);
+        int logits = test.Arena("logits", [1, 6], batchAxis: 0);
+        test.Step("Gemm", [f, test.Weight("W2", Data.Random(4, 24), [4, 6]), test.Weight("b2", Data.Random(5, 6), [6])], [logits]);
+        int iy = test.Arena("Y", [1, 6], batchAxis: 0);
+        test.Step("Softmax", [logits], [iy], PlanAttribute.Int("axis", -1));
+        test.Output(iy);
+        var plan = test.Plan();
+        Assert.True(plan.IsBatched);
+        using var weights = test.Weights();
+        const int samples = 7, inSize = 2 * 8 * 8, outSize = 6;
+        var x = Data.Random(1, samples * inSize);
+
+        using var cpu = new BatchedExecutor(plan, 8, p => new PlanExecutor(p, weights));
+        var expected = RunBatch(cpu, x, samples, inSize, outSize);
+        using var device = new BatchedExecutor(plan, 8, p =>
+        {
+            var executor = ModelExecutors.Create(p, weights, Backend, out var active, out _);
+            Assert.Equal(Backend, active);
+            return executor;
+        });
+        var actual = RunBatch(device, x, samples, inSize, outSize);
+        Data.Close(expected, actual, Rel, Abs, "batch of 7");
+    }
+
+    private static float[] RunBatch(BatchedExecutor batch, float[] x, int samples, int inSize, int outSize)
+    {
+        var y = new float[samples * outSize];
+        for (int done = 0; done < samples;)
+        {
+            var executor = batch.Next(samples - done, out int n);
+            executor.SetInput(0, MemoryMarshal.AsBytes(x.AsSpan(done * inSize, n * inSize)));
+            executor.Run();
+            executor.GetOutput(0, MemoryMarshal.AsBytes(y.AsSpan(done * outSize, n * outSize)));
+            done += n;
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// The device this backend runs on, in the test output (build/opencl-tests.sh echoes the
+    /// OpenCL one into the CI log, so the log shows which device the suite ran on).
+    /// </summary>
+    [Fact]
+    public void ReportsItsDevice()
+    {
+        RequireBackend();
+        Assert.True(ModelExecutors.IsAvailable(Backend, out string found));
+        Assert.False(string.IsNullOrWhiteSpace(found));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Backend} device: {found}");
+    }
+
     #endregion
 
     #region Executor contract
