@@ -110,7 +110,7 @@ public sealed class OnnxRuntimeFallbackTests
         using var dir = new TempDir();
         string path = TopKModel().Save(dir.Path, "topk.onnx");
         string text = ModelInspector.Inspect(path);
-        Assert.Matches(@"(?m)^Gemm\s+1\s+compiled$", text);
+        Assert.Matches(@"(?m)^Gemm\s+1\s+compiled \(CPU and device kernels\)$", text);
         Assert.Matches(@"(?m)^TopK\s+1\s+falls back to ONNX Runtime \(no ModelGen kernel\)$", text);
         Assert.Contains("verdict: ONNX Runtime runs the whole model", text);
 
