@@ -11,7 +11,7 @@
 # 3. bind-mount /proc, /sys (PoCL reads sysfs), /dev, the .NET install and the repository;
 # 4. run the OpenCL suite with MODELGEN_REQUIRE_OPENCL=1 (no device = failure, not a skip),
 #    writing artifacts/test-results/ModelGen.Devices.Tests.OpenCL.trx;
-# 5. unmount, even on failure.
+# 5. echo the OpenCL device the suite ran on ("== OpenCL device: ..."), then unmount, even on failure.
 # Needs root and network access to the Debian mirror on the first run. Exits non-zero, loudly,
 # when the chroot cannot be built or the suite cannot run.
 set -uo pipefail
@@ -96,4 +96,12 @@ chroot "$chroot_dir" /usr/bin/env -i \
   -trx "$results/$trx_name" -noColor
 status=$?
 [[ -f "$results/$trx_name" ]] || { echo "!! opencl-tests: the suite wrote no results"; status=1; }
+# 5. Which device it ran on, from ReportsItsDevice's output in the results, for the CI log.
+device="$(grep -o 'OpenCL device: [^<&]*' "$results/$trx_name" 2>/dev/null | head -1)"
+if [[ -n "$device" ]]; then
+  echo "== $device"
+else
+  echo "!! opencl-tests: the results name no OpenCL device (ReportsItsDevice did not run or failed)"
+  status=1
+fi
 exit $status

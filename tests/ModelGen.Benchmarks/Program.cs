@@ -5,7 +5,31 @@ using BenchmarkDotNet.Running;
 using ModelGen.Benchmarks;
 
 // `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
+// `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
+if (args.Contains("--gpu"))
+{
+    int at = Array.IndexOf(args, "--seconds");
+    double seconds = 3;
+    if (at >= 0 && !(at + 1 < args.Length && double.TryParse(args[at + 1], CultureInfo.InvariantCulture, out seconds) && seconds > 0))
+    {
+        Console.Error.WriteLine("--seconds needs a positive number (the timing budget per row), e.g. --seconds 2");
+        return 2;
+    }
+    try
+    {
+        return GpuBench.Run(seconds, small: args.Contains("--small"));
+    }
+    catch (Exception e) when (e is InvalidOperationException or ModelGen.Onnx.OnnxException or ModelGen.Runtime.ModelGenException)
+    {
+        Console.Error.WriteLine($"benchmark failed: {e.Message}");
+        return 1;
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
 if (args.Contains("--ratio"))
 {
     double seconds = 3;

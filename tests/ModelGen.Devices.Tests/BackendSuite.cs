@@ -494,55 +494,136 @@ public abstract class BackendSuite
         Check(plan, Data.Random(1, 288));
     }
 
+    /// <summary>
+    /// A batch-polymorphic CNN (batch axis 0 on every arena slot) scaled by
+    /// <see cref="ExecutionPlan.WithBatch"/> into <see cref="BatchedExecutor"/> buckets, each made by
+    /// <see cref="ModelExecutors.Create"/> on this backend: 7 samples run as 4 + 2 + 1 and match the
+    /// same batched run on the CPU <see cref="PlanExecutor"/>.
+    /// </summary>
+    [Fact]
+    public void BatchedPlan()
+    {
+        RequireBackend();
+        var test = new TestPlan();
+        int ix = test.Input("X", [1, 2, 8, 8], batchAxis: 0);
+        int c1 = test.Arena("c1", [1, 4, 8, 8], batchAxis: 0);
+        test.Step("Conv", [ix, test.Weight("W1", Data.Random(2, 4 * 2 * 9), [4, 2, 3, 3]), test.Weight("b1", Data.Random(3, 4), [4])], [c1],
+            PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
+        int p1 = test.Arena("p1", [1, 4, 4, 4], batchAxis: 0);
+        test.Step("MaxPool", [c1], [p1], PlanAttribute.Ints("kernel_shape", 2, 2), PlanAttribute.Ints("strides", 2, 2));
+        int g = test.Arena("g", [1, 4, 1, 1], batchAxis: 0);
+        test.Step("GlobalAveragePool", [p1], [g]);
+        int f = test.Arena("f", [1, 4], batchAxis: 0);
+        test.Step("Flatten", [g], [f]);
+        int logits = test.Arena("logits", [1, 6], batchAxis: 0);
+        test.Step("Gemm", [f, test.Weight("W2", Data.Random(4, 24), [4, 6]), test.Weight("b2", Data.Random(5, 6), [6])], [logits]);
+        int iy = test.Arena("Y", [1, 6], batchAxis: 0);
+        test.Step("Softmax", [logits], [iy], PlanAttribute.Int("axis", -1));
+        test.Output(iy);
+        var plan = test.Plan();
+        Assert.True(plan.IsBatched);
+        using var weights = test.Weights();
+        const int samples = 7, inSize = 2 * 8 * 8, outSize = 6;
+        var x = Data.Random(1, samples * inSize);
+
+        using var cpu = new BatchedExecutor(plan, 8, p => new PlanExecutor(p, weights));
+        var expected = RunBatch(cpu, x, samples, inSize, outSize);
+        using var device = new BatchedExecutor(plan, 8, p =>
+        {
+            var executor = ModelExecutors.Create(p, weights, Backend, out var active, out _);
+            Assert.Equal(Backend, active);
+            return executor;
+        });
+        var actual = RunBatch(device, x, samples, inSize, outSize);
+        Data.Close(expected, actual, Rel, Abs, "batch of 7");
+    }
+
+    private static float[] RunBatch(BatchedExecutor batch, float[] x, int samples, int inSize, int outSize)
+    {
+        var y = new float[samples * outSize];
+        for (int done = 0; done < samples;)
+        {
+            var executor = batch.Next(samples - done, out int n);
+            executor.SetInput(0, MemoryMarshal.AsBytes(x.AsSpan(done * inSize, n * inSize)));
+            executor.Run();
+            executor.GetOutput(0, MemoryMarshal.AsBytes(y.AsSpan(done * outSize, n * outSize)));
+            done += n;
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// The device this backend runs on, in the test output (build/opencl-tests.sh echoes the
+    /// OpenCL one into the CI log, so the log shows which device the suite ran on).
+    /// </summary>
+    [Fact]
+    public void ReportsItsDevice()
+    {
+        RequireBackend();
+        Assert.True(ModelExecutors.IsAvailable(Backend, out string found));
+        Assert.False(string.IsNullOrWhiteSpace(found));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Backend} device: {found}");
+    }
+
     #endregion
 
     #region Executor contract
 
     /// <summary>
-    /// Run allocates nothing after the first call; on the CPU backend SetInput and GetOutput neither.
-    /// On device backends the copies go through ILGPU's CopyFromCPU/CopyToCPU, which allocate a
-    /// small wrapper object (80 bytes) per copy inside ILGPU (docs/gpu.md, "What is left").
+    /// A whole Predict (SetInput, Run, GetOutput) allocates no managed memory after warm-up, on
+    /// every backend (issue 7). The plan has a step without a device kernel (Erf), so a device
+    /// backend's CPU fallback copies are measured too. Each phase is measured on its own so a
+    /// failure names it; the numbers go to the test output.
     /// </summary>
     [Fact]
-    public void RunAllocatesNothing()
+    public void PredictAllocatesNothing()
     {
         RequireBackend();
-        if (Backend == Backend.IlgpuCpu)
-        {
-            // ILGPU's CPU accelerator allocates a task object per launch inside ILGPU (about 112 bytes);
-            // the CUDA and OpenCL launchers do not. The suite checks the contract on those.
-            Assert.Skip("ILGPU's CPU accelerator allocates per launch inside ILGPU; checked on Cpu, OpenCL and Cuda");
-        }
         var plan = new TestPlan();
         int ix = plan.Input("X", [4, 8]);
         int h = plan.Arena("h", [4, 8]);
         plan.Step("Gemm", [ix, plan.Weight("W", Data.Random(2, 64), [8, 8])], [h], PlanAttribute.String("activation", "Relu"));
+        int e = plan.Arena("e", [4, 8]);
+        plan.Step("Erf", [h], [e]); // no device kernel: runs on the CPU between device steps
         int iy = plan.Arena("Y", [4, 8]);
-        plan.Step("Softmax", [h], [iy], PlanAttribute.Int("axis", -1));
+        plan.Step("Softmax", [e], [iy], PlanAttribute.Int("axis", -1));
         plan.Output(iy);
         using var weights = plan.Weights();
         using var executor = ModelExecutors.Create(plan.Plan(), weights, Backend, out _, out _);
         var input = Data.Random(1, 32);
         var output = new float[32];
-        bool copies = Backend == Backend.Cpu;
-        Measure(executor, input, output, 3, copies);
-        Assert.Equal(0, Measure(executor, input, output, 20, copies));
-        executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+        var perPhase = new long[3];
+        Measure(executor, input, output, 3, perPhase); // warm-up: JIT, first-launch caches
+        Array.Clear(perPhase);
+        const int calls = 20;
+        Measure(executor, input, output, calls, perPhase);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{Backend}: bytes per call: SetInput {perPhase[0] / calls}, Run {perPhase[1] / calls}, GetOutput {perPhase[2] / calls}");
+        Assert.Equal([0L, 0L, 0L], perPhase);
         Data.Close(plan.Run(input)[0], output, Rel, Abs);
     }
 
+    /// <summary>
+    /// Calls the three phases <paramref name="calls"/> times, adding each one's allocated bytes to
+    /// <paramref name="perPhase"/>. AggressiveOptimization: a tier-0 loop that on-stack-replaces
+    /// would charge the JIT's bookkeeping to the measurement.
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static long Measure(IModelExecutor executor, float[] input, float[] output, int calls, bool copies)
+    private static void Measure(IModelExecutor executor, float[] input, float[] output, int calls, long[] perPhase)
     {
-        executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
-        long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < calls; i++)
         {
-            if (copies) executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
+            long t0 = GC.GetAllocatedBytesForCurrentThread();
+            executor.SetInput(0, MemoryMarshal.AsBytes(input.AsSpan()));
+            long t1 = GC.GetAllocatedBytesForCurrentThread();
             executor.Run();
-            if (copies) executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+            long t2 = GC.GetAllocatedBytesForCurrentThread();
+            executor.GetOutput(0, MemoryMarshal.AsBytes(output.AsSpan()));
+            long t3 = GC.GetAllocatedBytesForCurrentThread();
+            perPhase[0] += t1 - t0;
+            perPhase[1] += t2 - t1;
+            perPhase[2] += t3 - t2;
         }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     [Fact]

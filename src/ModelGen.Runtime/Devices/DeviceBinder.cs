@@ -6,20 +6,6 @@ using ModelGen.Runtime.Kernels.Gemm;
 
 namespace ModelGen.Runtime.Devices;
 
-/// <summary>One kernel launch with its configuration and parameters, bound once.</summary>
-internal abstract class DeviceLaunch
-{
-    public abstract void Launch(AcceleratorStream stream, ArrayView<float> memory);
-}
-
-internal sealed class DeviceLaunch<T>(
-    Action<AcceleratorStream, KernelConfig, ArrayView<float>, T> kernel, KernelConfig config, T parameters)
-    : DeviceLaunch where T : unmanaged
-{
-    public override void Launch(AcceleratorStream stream, ArrayView<float> memory) =>
-        kernel(stream, config, memory, parameters);
-}
-
 /// <summary>
 /// Turns plan steps into device launches over the executor's one device buffer: the arena's
 /// bytes first, then the fp32 form of every weight a device step reads (float16 widened, int8

@@ -10,7 +10,9 @@ namespace ModelGen.Runtime.Devices;
 /// Runs a whole <see cref="ExecutionPlan"/> on an ILGPU accelerator (docs/gpu.md). Construction
 /// binds every step to pre-configured kernel launches, allocates one device buffer (the arena,
 /// then the fp32 weights the device steps read) and uploads the weights; after that
-/// <see cref="Run"/> only launches, on the executor's own stream, and allocates nothing.
+/// <see cref="Run"/> only launches, on the executor's own stream. <see cref="SetInput"/>,
+/// <see cref="Run"/> and <see cref="GetOutput"/> allocate no managed memory (<see cref="HostCopy"/>,
+/// <see cref="CpuTaskLaunch"/>).
 /// A step without a device kernel runs on the CPU kernel: its arena inputs are copied to a host
 /// mirror of the arena, the CPU kernel runs there, and its outputs are copied back.
 /// </summary>
@@ -22,7 +24,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     private readonly AcceleratorStream _stream;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _memory;
     private readonly ArrayView<float> _view;
-    private readonly ArrayView<byte> _bytes;
+    private readonly HostCopy _copy = null!;
     private readonly Step[] _steps;
     private readonly NativeBuffer? _hostArena;
     private readonly List<NativeBuffer> _scratch = new();
@@ -31,7 +33,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     /// <summary>A step: device launches, or a CPU kernel with the arena ranges it reads and writes.</summary>
     private sealed class Step
     {
-        public DeviceLaunch[] Launches = [];
+        public BoundLaunch[] Launches = [];
         public Kernels.Kernel? Cpu;
         public (long Offset, long Bytes)[] Reads = [];
         public (long Offset, long Bytes)[] Writes = [];
@@ -53,11 +55,12 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
         var binder = new DeviceBinder(plan, weights, device);
         _steps = new Step[plan.Steps.Length];
         var fallbacks = new List<int>();
+        var unbound = new List<DeviceLaunch>?[plan.Steps.Length];
         for (int i = 0; i < plan.Steps.Length; i++)
         {
-            var launches = binder.Bind(i, out _);
-            _steps[i] = new Step { Launches = launches?.ToArray() ?? [] };
-            if (launches is null) fallbacks.Add(i);
+            unbound[i] = binder.Bind(i, out _);
+            _steps[i] = new Step();
+            if (unbound[i] is null) fallbacks.Add(i);
         }
         FallbackSteps = fallbacks.Count;
         try
@@ -73,8 +76,12 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
             }
             _memory = device.Accelerator.Allocate1D<float>(Math.Max(binder.TotalFloats, 16));
             _view = _memory.View;
-            _bytes = _view.Cast<byte>();
             _stream = device.Accelerator.CreateStream();
+            _copy = HostCopy.Create(_memory, _view.Cast<byte>(), _stream);
+            for (int i = 0; i < _steps.Length; i++)
+            {
+                _steps[i].Launches = unbound[i]?.Select(l => l.Bind(_stream, _view)).ToArray() ?? [];
+            }
             var staged = new float[binder.TotalFloats - binder.ArenaFloats];
             binder.CopyStaged(staged);
             if (staged.Length > 0) _view.SubView(binder.ArenaFloats, staged.Length).CopyFromCPU(_stream, staged);
@@ -115,7 +122,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
         var slot = Slot(_plan.Inputs, index, "input");
         if (data.Length != slot.ByteLength) ThrowByteLength(slot, data.Length, "input");
         if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
-        if (data.Length > 0) _bytes.SubView(slot.Offset, data.Length).CopyFromCPU(_stream, data);
+        if (data.Length > 0) _copy.Upload(slot.Offset, data);
     }
 
     /// <inheritdoc />
@@ -130,7 +137,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
             if (step.Cpu is null)
             {
                 var launches = step.Launches;
-                for (int j = 0; j < launches.Length; j++) launches[j].Launch(_stream, _view);
+                for (int j = 0; j < launches.Length; j++) launches[j].Launch();
             }
             else
             {
@@ -142,18 +149,17 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     private void RunOnCpu(Step step)
     {
         byte* host = _hostArena!.Pointer;
+        // The copies are synchronous: the host arena holds the inputs before the kernel runs, and
+        // the device holds its outputs before the next step (or CPU step) touches either.
         foreach (var (offset, bytes) in step.Reads)
         {
-            _bytes.SubView(offset, bytes).CopyToCPU(_stream, new Span<byte>(host + offset, checked((int)bytes)));
+            _copy.Download(offset, new Span<byte>(host + offset, checked((int)bytes)));
         }
-        _stream.Synchronize();
         step.Cpu!.Execute();
         foreach (var (offset, bytes) in step.Writes)
         {
-            _bytes.SubView(offset, bytes).CopyFromCPU(_stream, new ReadOnlySpan<byte>(host + offset, checked((int)bytes)));
+            _copy.Upload(offset, new ReadOnlySpan<byte>(host + offset, checked((int)bytes)));
         }
-        // The host arena is reused by the next CPU step: the copies must be done first.
-        _stream.Synchronize();
     }
 
     /// <inheritdoc />
@@ -167,8 +173,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
             new ReadOnlySpan<byte>(_weights.Pointer + slot.Offset, destination.Length).CopyTo(destination);
             return;
         }
-        if (destination.Length > 0) _bytes.SubView(slot.Offset, destination.Length).CopyToCPU(_stream, destination);
-        _stream.Synchronize();
+        if (destination.Length > 0) _copy.Download(slot.Offset, destination);
     }
 
     /// <summary>Frees the device buffer, the stream and the host memory; idempotent. The shared device stays.</summary>
