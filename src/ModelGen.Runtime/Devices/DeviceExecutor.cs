@@ -120,8 +120,8 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     {
         ThrowIfDisposed();
         var slot = Slot(_plan.Inputs, index, "input");
-        if (data.Length != slot.ByteLength) ThrowByteLength(slot, data.Length, "input");
-        if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
+        if (data.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, data.Length, "input");
+        if (slot.Storage != SlotStorage.Arena) ExecutorErrors.ConstantInput(slot);
         if (data.Length > 0) _copy.Upload(slot.Offset, data);
     }
 
@@ -167,7 +167,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     {
         ThrowIfDisposed();
         var slot = Slot(_plan.Outputs, index, "output");
-        if (destination.Length != slot.ByteLength) ThrowByteLength(slot, destination.Length, "output");
+        if (destination.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, destination.Length, "output");
         if (slot.Storage == SlotStorage.Weights)
         {
             new ReadOnlySpan<byte>(_weights.Pointer + slot.Offset, destination.Length).CopyTo(destination);
@@ -195,27 +195,16 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
 
     private TensorSlot Slot(int[] ids, int index, string role)
     {
-        if ((uint)index >= (uint)ids.Length) ThrowIndex(index, ids.Length, role);
+        if ((uint)index >= (uint)ids.Length) ExecutorErrors.Index(index, ids.Length, role);
         return _plan.Slots[ids[index]];
     }
 
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) ExecutorErrors.Disposed(nameof(DeviceExecutor));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(DeviceExecutor));
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowByteLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
-        $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ByteLength} bytes of {slot.Type.ToOnnxName()}, but the span has {length} bytes.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowIndex(int index, int count, string role) => throw new ArgumentOutOfRangeException(
-        nameof(index), index, $"The model has {count} graph {role}s.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowConstantInput(TensorSlot slot) => throw new ArgumentException(
-        $"Graph input '{slot.Name}' was folded into the weights by the optimizer and cannot be set.");
 }

@@ -55,7 +55,7 @@ public sealed unsafe class OnnxRuntimeExecutor : IModelExecutor
     /// <inheritdoc />
     public void Run()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) ExecutorErrors.Disposed(nameof(OnnxRuntimeExecutor));
         _model.Session.RunWithBinding(_runOptions, _binding);
     }
 
@@ -88,10 +88,10 @@ public sealed unsafe class OnnxRuntimeExecutor : IModelExecutor
 
     private TensorSlot Slot(int[] ids, int index, int length, string role)
     {
-        if (_disposed) ThrowDisposed();
-        if ((uint)index >= (uint)ids.Length) ThrowIndex(index, ids.Length, role);
+        if (_disposed) ExecutorErrors.Disposed(nameof(OnnxRuntimeExecutor));
+        if ((uint)index >= (uint)ids.Length) ExecutorErrors.Index(index, ids.Length, role);
         var slot = _plan.Slots[ids[index]];
-        if (length != slot.ByteLength) ThrowLength(slot, length, role);
+        if (length != slot.ByteLength) ExecutorErrors.ByteLength(slot, length, role);
         return slot;
     }
 
@@ -113,14 +113,6 @@ public sealed unsafe class OnnxRuntimeExecutor : IModelExecutor
         _ => throw new ModelGenException($"Tensor '{slot.Name}' is {slot.Type.ToOnnxName()}, which the ONNX Runtime fallback cannot pass in or out."),
     };
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(OnnxRuntimeExecutor));
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowIndex(int index, int count, string role) =>
-        throw new ArgumentOutOfRangeException(nameof(index), index, $"The model has {count} graph {role}s.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
-        $"Graph {role} '{slot.Name}' is {slot.ByteLength} bytes of {slot.Type.ToOnnxName()}, but the span has {length} bytes.");
 }

@@ -65,10 +65,10 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     public void SetInput<T>(int index, ReadOnlySpan<T> data) where T : unmanaged
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_plan.Inputs.Length) ThrowIndex(index, _plan.Inputs.Length, "input");
+        if ((uint)index >= (uint)_plan.Inputs.Length) ExecutorErrors.Index(index, _plan.Inputs.Length, "input");
         var slot = _plan.Slots[_plan.Inputs[index]];
         Check<T>(slot, data.Length, "input");
-        if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
+        if (slot.Storage != SlotStorage.Arena) ExecutorErrors.ConstantInput(slot);
         fixed (T* source = data)
         {
             Buffer.MemoryCopy(source, _arena.Pointer + slot.Offset, slot.ByteLength, slot.ByteLength);
@@ -80,10 +80,10 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     public void SetInput(int index, ReadOnlySpan<byte> data)
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_plan.Inputs.Length) ThrowIndex(index, _plan.Inputs.Length, "input");
+        if ((uint)index >= (uint)_plan.Inputs.Length) ExecutorErrors.Index(index, _plan.Inputs.Length, "input");
         var slot = _plan.Slots[_plan.Inputs[index]];
-        if (data.Length != slot.ByteLength) ThrowByteLength(slot, data.Length, "input");
-        if (slot.Storage != SlotStorage.Arena) ThrowConstantInput(slot);
+        if (data.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, data.Length, "input");
+        if (slot.Storage != SlotStorage.Arena) ExecutorErrors.ConstantInput(slot);
         data.CopyTo(new Span<byte>(_arena.Pointer + slot.Offset, data.Length));
     }
 
@@ -92,9 +92,9 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     public void GetOutput(int index, Span<byte> destination)
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_plan.Outputs.Length) ThrowIndex(index, _plan.Outputs.Length, "output");
+        if ((uint)index >= (uint)_plan.Outputs.Length) ExecutorErrors.Index(index, _plan.Outputs.Length, "output");
         var slot = _plan.Slots[_plan.Outputs[index]];
-        if (destination.Length != slot.ByteLength) ThrowByteLength(slot, destination.Length, "output");
+        if (destination.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, destination.Length, "output");
         byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
         new ReadOnlySpan<byte>(source, destination.Length).CopyTo(destination);
     }
@@ -112,7 +112,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     public void GetOutput<T>(int index, Span<T> destination) where T : unmanaged
     {
         ThrowIfDisposed();
-        if ((uint)index >= (uint)_plan.Outputs.Length) ThrowIndex(index, _plan.Outputs.Length, "output");
+        if ((uint)index >= (uint)_plan.Outputs.Length) ExecutorErrors.Index(index, _plan.Outputs.Length, "output");
         var slot = _plan.Slots[_plan.Outputs[index]];
         Check<T>(slot, destination.Length, "output");
         byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
@@ -151,11 +151,9 @@ public sealed unsafe class PlanExecutor : IModelExecutor
 
     private void ThrowIfDisposed()
     {
-        if (_disposed) ThrowDisposed();
+        if (_disposed) ExecutorErrors.Disposed(nameof(PlanExecutor));
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(PlanExecutor));
 
     private static void Check<T>(TensorSlot slot, int length, string role) where T : unmanaged
     {
@@ -171,17 +169,8 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     private static void ThrowLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
         $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ElementCount} elements, but the span has {length}.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowByteLength(TensorSlot slot, int length, string role) => throw new ArgumentException(
-        $"Graph {role} '{slot.Name}' has shape {BindContext.ShapeText(slot.Shape)} = {slot.ByteLength} bytes of {slot.Type.ToOnnxName()}, but the span has {length} bytes.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowIndex(int index, int count, string role) => throw new ArgumentOutOfRangeException(
-        nameof(index), index, $"The model has {count} graph {role}s.");
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowConstantInput(TensorSlot slot) => throw new ArgumentException(
-        $"Graph input '{slot.Name}' was folded into the weights by the optimizer and cannot be set.");
 }
 
 /// <summary>Which plan element types a CLR type may stand for (decided once per type).</summary>
