@@ -33,6 +33,7 @@ internal sealed class ModelGenRunner : IDisposable
             _weights.Dispose();
             throw;
         }
+        Plan = plan;
         InputSlots = plan.Inputs.Select(i => plan.Slots[i]).ToArray();
         OutputSlots = plan.Outputs.Select(i => plan.Slots[i]).ToArray();
         foreach (var slot in InputSlots.Concat(OutputSlots))
@@ -46,6 +47,9 @@ internal sealed class ModelGenRunner : IDisposable
         _inputs = InputSlots.Select((s, i) => SeededData.Uniform(checked((int)s.ElementCount), seed: 7 + i)).ToArray();
         _outputs = OutputSlots.Select(s => new float[checked((int)s.ElementCount)]).ToArray();
     }
+
+    /// <summary>The compiled plan being run.</summary>
+    public ExecutionPlan Plan { get; }
 
     /// <summary>The plan's inputs (name, type, shape), in order.</summary>
     public TensorSlot[] InputSlots { get; }
@@ -68,6 +72,15 @@ internal sealed class ModelGenRunner : IDisposable
         executor.Run();
         var outputs = _outputs;
         for (int i = 0; i < outputs.Length; i++) executor.GetOutput<float>(i, outputs[i]);
+    }
+
+    /// <summary>As <see cref="Invoke"/>, adding each step's Stopwatch ticks to <paramref name="stepTicks"/>.</summary>
+    public void InvokeProfiled(Span<long> stepTicks)
+    {
+        var executor = _executor;
+        for (int i = 0; i < _inputs.Length; i++) executor.SetInput<float>(i, _inputs[i]);
+        executor.RunProfiled(stepTicks);
+        for (int i = 0; i < _outputs.Length; i++) executor.GetOutput<float>(i, _outputs[i]);
     }
 
     /// <inheritdoc />

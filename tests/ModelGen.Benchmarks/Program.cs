@@ -6,6 +6,7 @@ using ModelGen.Benchmarks;
 
 // `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
 // `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
+// `--profile [--filter TEXT] [--seconds S]`: time per step of each case's plan (StepProfile).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
 {
@@ -24,6 +25,20 @@ if (args.Contains("--gpu"))
     {
         Console.Error.WriteLine($"benchmark failed: {e.Message}");
         return 1;
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
+if (args.Contains("--profile"))
+{
+    int fi = Array.IndexOf(args, "--filter");
+    int si = Array.IndexOf(args, "--seconds");
+    double profileSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ps) && ps > 0 ? ps : 2;
+    try
+    {
+        return StepProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
     }
     finally
     {

@@ -13,6 +13,8 @@ public class PoolTests
         { true, [1, 2, 17, 13], [3, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { true, [1, 2, 20, 20], [3, 3], [1, 1], [2, 2, 2, 2], [2, 2], false, false },
         { true, [1, 3, 33], [4], [3], [1, 2], [1], false, false },
+        // SqueezeNet's pools: rows wider than one 16- and one 8-wide vector, with a scalar tail, ceil_mode.
+        { true, [1, 3, 23, 111], [3, 3], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },
@@ -20,6 +22,52 @@ public class PoolTests
         { false, [1, 2, 17, 13], [3, 2], [2, 2], [1, 0, 1, 0], [1, 1], true, false },
         { false, [1, 2, 5, 6, 7], [2, 3, 2], [1, 2, 2], [0, 1, 0, 1, 1, 1], [1, 1, 1], false, true },
     };
+
+    /// <summary>
+    /// The 2-D max path takes the max down each window's rows with SIMD, then across: it must give
+    /// exactly what a per-tap MathF.Max gives, NaN (propagated) and −0 versus +0 included.
+    /// </summary>
+    [Fact]
+    public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax()
+    {
+        int[] xs = [1, 2, 9, 37];
+        var x = Data.Random(5, Data.Count(xs), -1f, 0f);
+        x[40] = float.NaN;
+        x[333 + 18] = float.NaN;
+        for (int i = 100; i < 140; i += 3) x[i] = -0f;
+        for (int i = 101; i < 140; i += 7) x[i] = 0f;
+        const int k = 3, stride = 2, pad = 1;
+        int oh = (9 + 2 * pad - k) / stride + 1, ow = (37 + 2 * pad - k) / stride + 1;
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iy = plan.Arena("Y", [1, 2, oh, ow]);
+        plan.Output(iy);
+        plan.Step("MaxPool", [ix], [iy], PlanAttribute.Ints("kernel_shape", k, k), PlanAttribute.Ints("strides", stride, stride),
+            PlanAttribute.Ints("pads", pad, pad, pad, pad));
+        var y = plan.Run(x)[0];
+        for (int c = 0; c < 2; c++)
+        {
+            for (int r = 0; r < oh; r++)
+            {
+                for (int q = 0; q < ow; q++)
+                {
+                    float want = float.NegativeInfinity;
+                    for (int dr = 0; dr < k; dr++)
+                    {
+                        for (int dq = 0; dq < k; dq++)
+                        {
+                            int ir = r * stride - pad + dr, iq = q * stride - pad + dq;
+                            if (ir >= 0 && ir < 9 && iq >= 0 && iq < 37) want = MathF.Max(want, x[(c * 9 + ir) * 37 + iq]);
+                        }
+                    }
+                    float got = y[(c * oh + r) * ow + q];
+                    Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(got) || (float.IsNaN(want) && float.IsNaN(got)),
+                        $"channel {c}, output ({r},{q}): {got} (bits {BitConverter.SingleToInt32Bits(got):X8}), expected {want}");
+                }
+            }
+        }
+        Assert.Contains(y, float.IsNaN);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]

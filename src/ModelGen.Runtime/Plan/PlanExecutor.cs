@@ -107,6 +107,28 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         for (int i = 0; i < kernels.Length; i++) kernels[i].Execute();
     }
 
+    /// <summary>
+    /// Runs every step once, like <see cref="Run"/>, and adds each step's elapsed
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks to <paramref name="stepTicks"/> (one entry
+    /// per step, in plan order): the per-kernel profile the benchmark's <c>--profile</c> mode prints.
+    /// Allocates nothing; <see cref="Run"/> itself carries no timing code.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="stepTicks"/> does not have one entry per step.</exception>
+    public void RunProfiled(Span<long> stepTicks)
+    {
+        ThrowIfDisposed();
+        var kernels = _kernels;
+        if (stepTicks.Length != kernels.Length) throw new ArgumentException($"expected {kernels.Length} entries, one per step", nameof(stepTicks));
+        long last = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < kernels.Length; i++)
+        {
+            kernels[i].Execute();
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            stepTicks[i] += now - last;
+            last = now;
+        }
+    }
+
     /// <summary>Copies graph output <paramref name="index"/> out of the arena (or weights, for a constant output).</summary>
     /// <exception cref="ArgumentException">The span's length is not the output's element count, or <typeparamref name="T"/> is not its element type.</exception>
     public void GetOutput<T>(int index, Span<T> destination) where T : unmanaged

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
@@ -23,9 +25,19 @@ internal readonly unsafe struct Pool2D
         _countPad = countPad;
     }
 
+    /// <summary>Widest row the separable max path keeps on the stack (64 KB).</summary>
+    private const int MaxStackRow = 16384;
+
     /// <summary>Pools one [H, W] plane of <paramref name="x"/> into <paramref name="y"/>.</summary>
     public void Plane(float* x, float* y)
     {
+        if (_max && _iw <= MaxStackRow)
+        {
+            float* column = stackalloc float[_iw];
+            MaxSeparable(x, y, column);
+            return;
+        }
+
         for (int oh = 0; oh < _oh; oh++)
         {
             int h0 = oh * _sh - _ph;
@@ -60,6 +72,67 @@ internal readonly unsafe struct Pool2D
                 }
                 yRow[ow] = acc;
             }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling in two passes per output row: the max down the window's rows for every input
+    /// column (whole rows at SIMD width), then the max across each window's columns. Max is exact
+    /// in any order, and the vector Max propagates NaN and orders −0 below +0 like
+    /// <see cref="MathF.Max(float, float)"/>, so results equal the one-pass loop's bit for bit,
+    /// with kw instead of kh·kw scalar steps per output.
+    /// </summary>
+    private void MaxSeparable(float* x, float* y, float* column)
+    {
+        for (int oh = 0; oh < _oh; oh++)
+        {
+            int h0 = oh * _sh - _ph;
+            int hBegin = Math.Max(h0, 0), hEnd = Math.Min(h0 + _kh, _ih);
+            float* yRow = y + (long)oh * _ow;
+            if (hEnd <= hBegin)
+            {
+                for (int ow = 0; ow < _ow; ow++) yRow[ow] = float.NegativeInfinity;
+                continue;
+            }
+            ColumnMax(x + (long)hBegin * _iw, hEnd - hBegin, column);
+            for (int ow = 0; ow < _ow; ow++)
+            {
+                int w0 = ow * _sw - _pw;
+                int wBegin = Math.Max(w0, 0), wEnd = Math.Min(w0 + _kw, _iw);
+                float acc = float.NegativeInfinity;
+                for (int iw = wBegin; iw < wEnd; iw++) acc = MathF.Max(acc, column[iw]);
+                yRow[ow] = acc;
+            }
+        }
+    }
+
+    /// <summary><paramref name="column"/>[w] = max over <paramref name="rows"/> rows starting at <paramref name="x"/> of x[r][w].</summary>
+    private void ColumnMax(float* x, int rows, float* column)
+    {
+        int w = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; w + 16 <= _iw; w += 16)
+            {
+                var acc = Vector512.Load(x + w);
+                for (int r = 1; r < rows; r++) acc = Vector512.Max(acc, Vector512.Load(x + (long)r * _iw + w));
+                acc.Store(column + w);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; w + 8 <= _iw; w += 8)
+            {
+                var acc = Vector256.Load(x + w);
+                for (int r = 1; r < rows; r++) acc = Vector256.Max(acc, Vector256.Load(x + (long)r * _iw + w));
+                acc.Store(column + w);
+            }
+        }
+        for (; w < _iw; w++)
+        {
+            float acc = x[w];
+            for (int r = 1; r < rows; r++) acc = MathF.Max(acc, x[(long)r * _iw + w]);
+            column[w] = acc;
         }
     }
 }

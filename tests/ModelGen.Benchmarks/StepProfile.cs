@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using ModelGen.Runtime;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>
+/// <c>--profile [--filter TEXT] [--seconds S]</c>: where a model's time goes, step by step. Each
+/// case is prepared as in the quick mode (outputs checked against ONNX Runtime first), then ONNX
+/// Runtime's session is closed, so its threads do not share the cores, and the plan runs for about
+/// S seconds through <see cref="PlanExecutor.RunProfiled"/>. Prints the time per op type and the
+/// slowest steps, in µs per call and share of the whole call.
+/// </summary>
+internal static class StepProfile
+{
+    private const int TopSteps = 8;
+
+    public static int Run(double seconds, string? filter)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var cases = BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (cases.Count == 0)
+        {
+            Console.Error.WriteLine($"no case matches '{filter}'; cases: {string.Join(", ", BenchCatalog.All().Select(c => c.Id))}");
+            return 2;
+        }
+        foreach (var benchCase in cases)
+        {
+            using var pair = PreparedPair.Create(benchCase);
+            pair.Ort.Dispose();
+            var runner = pair.ModelGen;
+            var steps = runner.Plan.Steps;
+            var ticks = new long[steps.Length];
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < seconds * 0.2) runner.InvokeProfiled(ticks);
+            Array.Clear(ticks);
+            long calls = 0;
+            var timer = Stopwatch.StartNew();
+            while (calls < 3 || timer.Elapsed.TotalSeconds < seconds)
+            {
+                runner.InvokeProfiled(ticks);
+                calls++;
+            }
+            double total = ticks.Sum();
+            double Micros(double t) => t / Stopwatch.Frequency * 1e6 / calls;
+            Console.WriteLine($"## {benchCase.Id}: {Micros(total).ToString("F1", inv)} us per call in {steps.Length} steps ({calls} calls)");
+            Console.WriteLine("op type              us/call   share  steps");
+            foreach (var g in steps.Select((s, i) => (s.Op, Ticks: ticks[i])).GroupBy(x => x.Op).OrderByDescending(g => g.Sum(x => x.Ticks)))
+            {
+                double t = g.Sum(x => x.Ticks);
+                Console.WriteLine($"{g.Key,-18} {Micros(t),9:F1} {100 * t / total,6:F1}%  {g.Count(),5}");
+            }
+            Console.WriteLine("slowest steps (op, name, output shape):");
+            foreach (int i in Enumerable.Range(0, steps.Length).OrderByDescending(i => ticks[i]).Take(TopSteps))
+            {
+                var output = steps[i].Outputs.Length > 0 ? runner.Plan.Slots[steps[i].Outputs[0]] : null;
+                string shape = output is null ? "" : "[" + string.Join(",", output.Shape) + "]";
+                Console.WriteLine($"  {Micros(ticks[i]),9:F1} us {100 * ticks[i] / total,5:F1}%  {steps[i].Op} '{steps[i].Name}' {shape}");
+            }
+            Console.WriteLine();
+        }
+        return 0;
+    }
+}
