@@ -44,11 +44,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(weights);
-        if (weights.Length < plan.WeightsBytes)
-        {
-            throw new ModelGenException(
-                $"The plan needs {plan.WeightsBytes} bytes of weights, but the weights blob has {weights.Length}. The weights do not belong to this model; rebuild.");
-        }
+        ExecutorErrors.RequireWeights(plan, weights);
         _plan = plan;
         _weights = weights;
         _device = device;

@@ -5,11 +5,21 @@ using ModelGen.Runtime.Kernels;
 namespace ModelGen.Runtime;
 
 /// <summary>
-/// The exceptions every <see cref="IModelExecutor"/> throws for a bad call, worded alike whatever
+/// The exceptions every <see cref="IModelExecutor"/> throws for a bad call or mismatched weights, worded alike whatever
 /// runs the model. Kept out of line so the executors' hot paths stay small.
 /// </summary>
 internal static class ExecutorErrors
 {
+    /// <summary>Refuses a weights blob shorter than the plan needs (it belongs to another model).</summary>
+    public static void RequireWeights(ExecutionPlan plan, ModelWeights weights)
+    {
+        if (weights.Length < plan.WeightsBytes)
+        {
+            throw new ModelGenException(
+                $"The plan needs {plan.WeightsBytes} bytes of weights, but the weights blob has {weights.Length}. The weights do not belong to this model; rebuild.");
+        }
+    }
+
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void Disposed(string executor) => throw new ObjectDisposedException(executor);
 

@@ -26,11 +26,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(weights);
-        if (weights.Length < plan.WeightsBytes)
-        {
-            throw new ModelGenException(
-                $"The plan needs {plan.WeightsBytes} bytes of weights, but the weights blob has {weights.Length}. The weights do not belong to this model; rebuild.");
-        }
+        ExecutorErrors.RequireWeights(plan, weights);
         _plan = plan;
         _weights = weights;
         try
