@@ -17,10 +17,23 @@ internal readonly record struct PairTiming(double AMicros, double BMicros, doubl
 /// about <see cref="ChunkSeconds"/>; the result is each side's median chunk, which a stray
 /// slow chunk (GC of another thread, a page fault, a preempted core) does not move.
 /// </summary>
+/// <remarks>
+/// Every timed chunk is preceded by <see cref="SettleSeconds"/> of untimed calls of the same side.
+/// ONNX Runtime's intra-op threads keep spinning for tens of milliseconds after its last
+/// <c>Run</c> (measured with <c>--spin-study</c>: 20–30 ms of CPU on its worker threads after the
+/// caller went to sleep). Without the settle, a ModelGen chunk that starts right after an ONNX
+/// Runtime chunk shares both cores with that spinning tail: the 1024³ GEMM measured 15.2 ms per
+/// call with no settle, 13.9 ms after 5 ms, 12.6 ms after 20 ms and 9.1 ms after 50 ms, against
+/// 9.3–9.9 ms in one-second blocks. An application uses one engine or the other, not both, so
+/// each side is timed on a machine the other has left.
+/// </remarks>
 internal static class Interleaved
 {
     /// <summary>Target length of one chunk of calls.</summary>
-    private const double ChunkSeconds = 0.01;
+    private const double ChunkSeconds = 0.05;
+
+    /// <summary>Untimed calls of the same side before each timed chunk, so the other side's threads have gone idle.</summary>
+    private const double SettleSeconds = 0.05;
 
     /// <summary>Warms both sides (past tiered JIT), then times them alternately for about <paramref name="seconds"/> in all.</summary>
     public static PairTiming Run(Action a, Action b, double seconds)
@@ -34,12 +47,14 @@ internal static class Interleaved
         var total = Stopwatch.StartNew();
         while (timesA.Count < 5 || total.Elapsed.TotalSeconds < seconds * 0.8)
         {
+            Settle(a);
             long before = GC.GetAllocatedBytesForCurrentThread();
             double chunk = TimeChunk(a, chunkA);
             // Read before the list grows, so only A's calls are counted.
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
             timesA.Add(chunk);
             callsA += chunkA;
+            Settle(b);
             timesB.Add(TimeChunk(b, chunkB));
             callsB += chunkB;
         }
@@ -59,6 +74,15 @@ internal static class Interleaved
         }
         // The last few calls are the warmed ones.
         return TimeChunk(action, Math.Max(1, (int)Math.Min(calls / 4, 100)));
+    }
+
+    /// <summary>Calls <paramref name="action"/> untimed for <see cref="SettleSeconds"/> (at least once).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Settle(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        do action();
+        while (Stopwatch.GetElapsedTime(start).TotalSeconds < SettleSeconds);
     }
 
     private static int ChunkSize(double secondsPerCall) => (int)Math.Clamp(ChunkSeconds / Math.Max(secondsPerCall, 1e-9), 1, 1_000_000);

@@ -7,6 +7,7 @@ using ModelGen.Benchmarks;
 // `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
 // `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
 // `--profile [--filter TEXT] [--seconds S]`: time per step of each case's plan (StepProfile).
+// `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
 {
@@ -25,6 +26,18 @@ if (args.Contains("--gpu"))
     {
         Console.Error.WriteLine($"benchmark failed: {e.Message}");
         return 1;
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
+if (args.Contains("--spin-study"))
+{
+    int fi = Array.IndexOf(args, "--filter");
+    try
+    {
+        return SpinStudy.Run(fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
     }
     finally
     {

@@ -13,7 +13,7 @@ namespace ModelGen.Benchmarks;
 /// </summary>
 internal static class StepProfile
 {
-    private const int TopSteps = 8;
+    private const int TopSteps = 16;
 
     public static int Run(double seconds, string? filter)
     {
@@ -55,10 +55,30 @@ internal static class StepProfile
             {
                 var output = steps[i].Outputs.Length > 0 ? runner.Plan.Slots[steps[i].Outputs[0]] : null;
                 string shape = output is null ? "" : "[" + string.Join(",", output.Shape) + "]";
-                Console.WriteLine($"  {Micros(ticks[i]),9:F1} us {100 * ticks[i] / total,5:F1}%  {steps[i].Op} '{steps[i].Name}' {shape}");
+                long macs = MultiplyAdds(runner.Plan, steps[i]);
+                string rate = macs == 0 ? "" : $" {2.0 * macs / (Micros(ticks[i]) * 1e3),6:F1} GFLOP/s";
+                Console.WriteLine($"  {Micros(ticks[i]),9:F1} us {100 * ticks[i] / total,5:F1}%{rate}  {steps[i].Op} '{steps[i].Name}' {shape}");
             }
             Console.WriteLine();
         }
         return 0;
+    }
+
+    /// <summary>Multiply-adds of a Conv, Gemm or MatMul step (0 for other ops), so the profile can show each one's GFLOP/s.</summary>
+    private static long MultiplyAdds(ExecutionPlan plan, PlanStep step)
+    {
+        if (step.Outputs.Length == 0 || step.Inputs.Length < 2 || step.Inputs[1] < 0) return 0;
+        long outputs = plan.Slots[step.Outputs[0]].Shape.Aggregate(1L, (a, d) => a * d);
+        int[] w = plan.Slots[step.Inputs[1]].Shape;
+        int[] x = plan.Slots[step.Inputs[0]].Shape;
+        return step.Op switch
+        {
+            // Each output element sums over one filter: C/group x kernel window.
+            "Conv" => outputs * w.Skip(1).Aggregate(1L, (a, d) => a * d),
+            // Each output element sums over the shared dimension K (A's last axis, or first when transposed).
+            "Gemm" => outputs * (step.GetInt("transA", 0) == 1 ? x[0] : x[^1]),
+            "MatMul" => outputs * x[^1],
+            _ => 0,
+        };
     }
 }
