@@ -13,7 +13,7 @@ namespace ModelGen.Runtime.Kernels.Gemm;
 /// once per tile; long products are cache-blocked over K and M (<see cref="BlockedPanels"/>).
 /// </summary>
 [SkipLocalsInit]
-internal static unsafe class Sgemm
+internal static unsafe partial class Sgemm
 {
     public const int MR = 6;
     public const int NR = 16;
@@ -97,15 +97,41 @@ internal static unsafe class Sgemm
     public static bool UsesBlocking(int m, int k, in Epilogue e) => m >= MR && k > KC && !e.Accumulate;
 
     /// <summary>Computes tiles [<paramref name="tileBegin"/>, <paramref name="tileEnd"/>) of C; tiles go panel-major so a packed B panel stays in cache.</summary>
+    /// <remarks>A tile is <see cref="MR"/>×<see cref="NR"/>; with AVX-512 neighbouring tiles of the range are computed together as one wide register tile.</remarks>
     public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
     {
         int rowBlocks = RowBlocks(m);
+        if (Avx512F.IsSupported && m > 1)
+        {
+            WideTiles(packedA, packedB, c, ldc, m, n, k, epilogue, tileBegin, tileEnd);
+            return;
+        }
         for (int t = tileBegin; t < tileEnd; t++)
         {
             int jb = t / rowBlocks * NR;
             int ib = t % rowBlocks * MR;
             MicroKernel(packedA + (long)ib * k, packedB + (long)jb * k, k, c + ib * ldc + jb, ldc,
                 Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue, SliceMode.Whole);
+        }
+    }
+
+    /// <summary><see cref="Tiles"/> with wide tiles: up to four panels at a time where the range holds them whole.</summary>
+    private static void WideTiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
+    {
+        int rowBlocks = RowBlocks(m), panels = ColumnPanels(n);
+        int t = tileBegin;
+        while (t < tileEnd)
+        {
+            int panel = t / rowBlocks, rb = t % rowBlocks;
+            // Whole panels from here on in the range: group them; a range that starts or ends inside a panel takes it alone.
+            int group = rb == 0 ? Math.Min(Math.Min(WidePanels, panels - panel), (tileEnd - t) / rowBlocks) : 0;
+            int rbEnd = group > 0 ? rowBlocks : Math.Min(rowBlocks, rb + (tileEnd - t));
+            int colLimit = Math.Min(n, (panel + Math.Max(group, 1)) * NR);
+            for (int r = rb; r < rbEnd; r++)
+            {
+                WideTile(packedA, packedB, c, ldc, m, colLimit, k, 0, k, r * MR, panel * NR, epilogue, SliceMode.Whole);
+            }
+            t += group > 0 ? group * rowBlocks : rbEnd - rb;
         }
     }
 
@@ -118,6 +144,7 @@ internal static unsafe class Sgemm
     public static void BlockedPanels(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int panelBegin, int panelEnd)
     {
         int rowBlocks = RowBlocks(m);
+        bool wide = Avx512F.IsSupported;
         for (int pc = 0; pc < k; pc += KC)
         {
             int kc = Math.Min(KC, k - pc);
@@ -125,6 +152,18 @@ internal static unsafe class Sgemm
             for (int rb0 = 0; rb0 < rowBlocks; rb0 += MCBlocks)
             {
                 int rb1 = Math.Min(rowBlocks, rb0 + MCBlocks);
+                if (wide)
+                {
+                    for (int panel = panelBegin; panel < panelEnd; panel += WidePanels)
+                    {
+                        int colLimit = Math.Min(n, Math.Min(panel + WidePanels, panelEnd) * NR);
+                        for (int rb = rb0; rb < rb1; rb++)
+                        {
+                            WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, epilogue, mode);
+                        }
+                    }
+                    continue;
+                }
                 for (int panel = panelBegin; panel < panelEnd; panel++)
                 {
                     int jb = panel * NR;
@@ -182,36 +221,42 @@ internal static unsafe class Sgemm
 
     private static void FinishSlice(float* tile, float* c, long ldc, int rows, int cols, int row0, int col0, in Epilogue e, SliceMode mode)
     {
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < rows; r++) FinishRow(tile + r * NR, c + r * ldc, cols, row0 + r, col0, e, mode);
+    }
+
+    /// <summary>Writes up to <see cref="NR"/> finished sums <paramref name="t"/> of one row to C as <paramref name="mode"/> says.</summary>
+    private static void FinishRow(float* t, float* cr, int cols, int row, int col0, in Epilogue e, SliceMode mode)
+    {
+        if (mode == SliceMode.Whole)
         {
-            float* t = tile + r * NR;
-            float* cr = c + r * ldc;
-            if (mode != SliceMode.First)
+            StoreRow(cr, Vector256.Load(t), Vector256.Load(t + 8), cols, row, col0, e);
+            return;
+        }
+        if (mode != SliceMode.First)
+        {
+            // Fold in the partial sum of the earlier slices (a raw sum: the epilogue has not touched it).
+            if (cols == NR)
             {
-                // Fold in the partial sum of the earlier slices (a raw sum: the epilogue has not touched it).
-                if (cols == NR)
-                {
-                    (Vector256.Load(t) + Vector256.Load(cr)).Store(t);
-                    (Vector256.Load(t + 8) + Vector256.Load(cr + 8)).Store(t + 8);
-                }
-                else
-                {
-                    for (int j = 0; j < cols; j++) t[j] += cr[j];
-                }
-            }
-            if (mode == SliceMode.Last)
-            {
-                StoreRow(cr, Vector256.Load(t), Vector256.Load(t + 8), cols, row0 + r, col0, e);
-            }
-            else if (cols == NR)
-            {
-                Vector256.Load(t).Store(cr);
-                Vector256.Load(t + 8).Store(cr + 8);
+                (Vector256.Load(t) + Vector256.Load(cr)).Store(t);
+                (Vector256.Load(t + 8) + Vector256.Load(cr + 8)).Store(t + 8);
             }
             else
             {
-                for (int j = 0; j < cols; j++) cr[j] = t[j];
+                for (int j = 0; j < cols; j++) t[j] += cr[j];
             }
+        }
+        if (mode == SliceMode.Last)
+        {
+            StoreRow(cr, Vector256.Load(t), Vector256.Load(t + 8), cols, row, col0, e);
+        }
+        else if (cols == NR)
+        {
+            Vector256.Load(t).Store(cr);
+            Vector256.Load(t + 8).Store(cr + 8);
+        }
+        else
+        {
+            for (int j = 0; j < cols; j++) cr[j] = t[j];
         }
     }
 

@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelGen.Runtime.Kernels.Gemm;
+
+/// <summary>
+/// The AVX-512 register tile: one packed A block (<see cref="MR"/> = 6 rows) × up to four packed B
+/// panels (64 columns) per call, over the same packed layouts as the 6 × 16 kernel.
+/// </summary>
+/// <remarks>
+/// Why this shape, by measurement on this repository's Zen 5 machine (one thread, operands in
+/// cache, CPU time): 6 × 16 with K unrolled by two and 12 × 32 both reach ~160 GFLOP/s, while
+/// 6 × 64 reaches 218–222, the core's measured FMA peak. The broadcasts of A are the limit: at
+/// 6 × 16 and 12 × 32 every FMA pair costs one broadcast (12 per 24 FMAs), at 6 × 64 one broadcast
+/// feeds four FMAs (6 per 24). 24 accumulators + 4 B vectors + 1 broadcast fit AVX-512's 32
+/// registers without spills (checked in the JIT's listing). Edges with two or three panels left take
+/// the same code specialized through <see cref="IPanelCount"/>, which the JIT folds to constants.
+/// </remarks>
+internal static unsafe partial class Sgemm
+{
+    /// <summary>Column panels per wide tile.</summary>
+    private const int WidePanels = 4;
+
+    /// <summary>Columns of the wide tile; also the stack tile's row stride.</summary>
+    private const int WideCols = WidePanels * NR;
+
+    /// <summary>A compile-time panel count (1–4).</summary>
+    private interface IPanelCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct TwoPanels : IPanelCount
+    {
+        public static int Count => 2;
+    }
+
+    private readonly struct ThreePanels : IPanelCount
+    {
+        public static int Count => 3;
+    }
+
+    private readonly struct FourPanels : IPanelCount
+    {
+        public static int Count => 4;
+    }
+
+    /// <summary>
+    /// Computes rows [<paramref name="ib"/>, +6) × columns [<paramref name="jb"/>, +64) of C, clipped to
+    /// <paramref name="rowLimit"/> and <paramref name="colLimit"/>, from K slice <paramref name="pc"/>..+<paramref name="kc"/>
+    /// (<paramref name="k"/> is the packed operands' full depth).
+    /// </summary>
+    private static void WideTile(float* packedA, float* packedB, float* c, long ldc, int rowLimit, int colLimit, int k, int pc, int kc,
+        int ib, int jb, in Epilogue e, SliceMode mode)
+    {
+        int rows = Math.Min(MR, rowLimit - ib), cols = Math.Min(WideCols, colLimit - jb);
+        // Packed blocks are k-major, so slice pc of a block starts pc steps in.
+        float* a = packedA + (long)ib * k + (long)pc * MR;
+        float* b = packedB + (long)jb * k + (long)pc * NR;
+        int panels = (cols + NR - 1) / NR;
+        if (panels == 1)
+        {
+            // One panel has only 6 independent sums: the 6 × 16 kernel's two K phases hide the FMA latency better.
+            MicroKernel(a, b, kc, c + ib * ldc + jb, ldc, rows, cols, ib, jb, e, mode);
+            return;
+        }
+        long panelStride = (long)NR * k;
+        float* ct = c + ib * ldc + jb;
+        if (rows == MR && cols == WideCols && !e.Accumulate && e.Alpha == 1f)
+        {
+            // A full tile goes straight to C: raw sums (added to the earlier slices' partial sums), then the epilogue in place.
+            Compute<FourPanels>(a, b, panelStride, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last);
+            if (mode is SliceMode.Whole or SliceMode.Last) FinishFullBlock(ct, ldc, ib, jb, e);
+            return;
+        }
+        float* tile = stackalloc float[MR * WideCols];
+        switch (panels)
+        {
+            case 2: Compute<TwoPanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
+            case 3: Compute<ThreePanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
+            default: Compute<FourPanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            float* cr = ct + r * ldc;
+            for (int q = 0; q < panels; q++)
+            {
+                FinishRow(tile + r * WideCols + q * NR, cr + q * NR, Math.Min(NR, cols - q * NR), ib + r, jb + q * NR, e, mode);
+            }
+        }
+    }
+
+    /// <summary>The register tile: the 6 rows of <paramref name="a"/> times <typeparamref name="TPanels"/> panels from <paramref name="b"/>, stored to (or, with <paramref name="add"/>, added to) 6 rows of <paramref name="dst"/> <paramref name="ldd"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Compute<TPanels>(float* a, float* b, long panelStride, int k, float* dst, long ldd, bool add)
+        where TPanels : struct, IPanelCount
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* b1 = b + panelStride, b2 = b + 2 * panelStride, b3 = b + 3 * panelStride;
+        for (int p = 0; p < k; p++)
+        {
+            var x0 = Vector512.Load(b);
+            var x1 = Vector512.Load(b1);
+            var x2 = TPanels.Count > 2 ? Vector512.Load(b2) : default;
+            var x3 = TPanels.Count > 3 ? Vector512.Load(b3) : default;
+            { var s = Vector512.Create(a[0]); c00 = Avx512F.FusedMultiplyAdd(s, x0, c00); c01 = Avx512F.FusedMultiplyAdd(s, x1, c01); if (TPanels.Count > 2) c02 = Avx512F.FusedMultiplyAdd(s, x2, c02); if (TPanels.Count > 3) c03 = Avx512F.FusedMultiplyAdd(s, x3, c03); }
+            { var s = Vector512.Create(a[1]); c10 = Avx512F.FusedMultiplyAdd(s, x0, c10); c11 = Avx512F.FusedMultiplyAdd(s, x1, c11); if (TPanels.Count > 2) c12 = Avx512F.FusedMultiplyAdd(s, x2, c12); if (TPanels.Count > 3) c13 = Avx512F.FusedMultiplyAdd(s, x3, c13); }
+            { var s = Vector512.Create(a[2]); c20 = Avx512F.FusedMultiplyAdd(s, x0, c20); c21 = Avx512F.FusedMultiplyAdd(s, x1, c21); if (TPanels.Count > 2) c22 = Avx512F.FusedMultiplyAdd(s, x2, c22); if (TPanels.Count > 3) c23 = Avx512F.FusedMultiplyAdd(s, x3, c23); }
+            { var s = Vector512.Create(a[3]); c30 = Avx512F.FusedMultiplyAdd(s, x0, c30); c31 = Avx512F.FusedMultiplyAdd(s, x1, c31); if (TPanels.Count > 2) c32 = Avx512F.FusedMultiplyAdd(s, x2, c32); if (TPanels.Count > 3) c33 = Avx512F.FusedMultiplyAdd(s, x3, c33); }
+            { var s = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(s, x0, c40); c41 = Avx512F.FusedMultiplyAdd(s, x1, c41); if (TPanels.Count > 2) c42 = Avx512F.FusedMultiplyAdd(s, x2, c42); if (TPanels.Count > 3) c43 = Avx512F.FusedMultiplyAdd(s, x3, c43); }
+            { var s = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(s, x0, c50); c51 = Avx512F.FusedMultiplyAdd(s, x1, c51); if (TPanels.Count > 2) c52 = Avx512F.FusedMultiplyAdd(s, x2, c52); if (TPanels.Count > 3) c53 = Avx512F.FusedMultiplyAdd(s, x3, c53); }
+            a += MR;
+            b += NR;
+            b1 += NR;
+            if (TPanels.Count > 2) b2 += NR;
+            if (TPanels.Count > 3) b3 += NR;
+        }
+        if (add)
+        {
+            Add(c00, dst + 0 * ldd); Add(c01, dst + 0 * ldd + NR); if (TPanels.Count > 2) Add(c02, dst + 0 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c03, dst + 0 * ldd + 3 * NR);
+            Add(c10, dst + 1 * ldd); Add(c11, dst + 1 * ldd + NR); if (TPanels.Count > 2) Add(c12, dst + 1 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c13, dst + 1 * ldd + 3 * NR);
+            Add(c20, dst + 2 * ldd); Add(c21, dst + 2 * ldd + NR); if (TPanels.Count > 2) Add(c22, dst + 2 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c23, dst + 2 * ldd + 3 * NR);
+            Add(c30, dst + 3 * ldd); Add(c31, dst + 3 * ldd + NR); if (TPanels.Count > 2) Add(c32, dst + 3 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c33, dst + 3 * ldd + 3 * NR);
+            Add(c40, dst + 4 * ldd); Add(c41, dst + 4 * ldd + NR); if (TPanels.Count > 2) Add(c42, dst + 4 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c43, dst + 4 * ldd + 3 * NR);
+            Add(c50, dst + 5 * ldd); Add(c51, dst + 5 * ldd + NR); if (TPanels.Count > 2) Add(c52, dst + 5 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c53, dst + 5 * ldd + 3 * NR);
+            return;
+        }
+        c00.Store(dst + 0 * ldd); c01.Store(dst + 0 * ldd + NR); if (TPanels.Count > 2) c02.Store(dst + 0 * ldd + 2 * NR); if (TPanels.Count > 3) c03.Store(dst + 0 * ldd + 3 * NR);
+        c10.Store(dst + 1 * ldd); c11.Store(dst + 1 * ldd + NR); if (TPanels.Count > 2) c12.Store(dst + 1 * ldd + 2 * NR); if (TPanels.Count > 3) c13.Store(dst + 1 * ldd + 3 * NR);
+        c20.Store(dst + 2 * ldd); c21.Store(dst + 2 * ldd + NR); if (TPanels.Count > 2) c22.Store(dst + 2 * ldd + 2 * NR); if (TPanels.Count > 3) c23.Store(dst + 2 * ldd + 3 * NR);
+        c30.Store(dst + 3 * ldd); c31.Store(dst + 3 * ldd + NR); if (TPanels.Count > 2) c32.Store(dst + 3 * ldd + 2 * NR); if (TPanels.Count > 3) c33.Store(dst + 3 * ldd + 3 * NR);
+        c40.Store(dst + 4 * ldd); c41.Store(dst + 4 * ldd + NR); if (TPanels.Count > 2) c42.Store(dst + 4 * ldd + 2 * NR); if (TPanels.Count > 3) c43.Store(dst + 4 * ldd + 3 * NR);
+        c50.Store(dst + 5 * ldd); c51.Store(dst + 5 * ldd + NR); if (TPanels.Count > 2) c52.Store(dst + 5 * ldd + 2 * NR); if (TPanels.Count > 3) c53.Store(dst + 5 * ldd + 3 * NR);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(Vector512<float> sum, float* target) => (sum + Vector512.Load(target)).Store(target);
+
+    /// <summary>
+    /// The epilogue over a full 6 × 64 block of C that holds finished raw sums: y = act(sum + rowBias + columnBias).
+    /// One pass over the block while it is in L1; only for epilogues without alpha or accumulate.
+    /// </summary>
+    private static void FinishFullBlock(float* c, long ldc, int row0, int col0, in Epilogue e)
+    {
+        bool plain = e.RowBias == null && e.ColumnBias == null && e.Activation == ActivationKind.None;
+        if (plain) return;
+        for (int r = 0; r < MR; r++)
+        {
+            float* cr = c + r * ldc;
+            var rowBias = e.RowBias == null ? Vector256<float>.Zero : Vector256.Create(e.RowBias[row0 + r]);
+            for (int j = 0; j < WideCols; j += 8)
+            {
+                var v = Vector256.Load(cr + j) + rowBias;
+                if (e.ColumnBias != null) v += Vector256.Load(e.ColumnBias + col0 + j);
+                e.Activate(v).Store(cr + j);
+            }
+        }
+    }
+}
