@@ -75,11 +75,11 @@ internal sealed class ModelGenRunner : IDisposable
     }
 
     /// <summary>As <see cref="Invoke"/>, adding each step's Stopwatch ticks to <paramref name="stepTicks"/>.</summary>
-    public void InvokeProfiled(Span<long> stepTicks)
+    public void InvokeProfiled(Span<long> stepTicks, Func<long> clock)
     {
         var executor = _executor;
         for (int i = 0; i < _inputs.Length; i++) executor.SetInput<float>(i, _inputs[i]);
-        executor.RunProfiled(stepTicks);
+        executor.RunProfiled(stepTicks, clock);
         for (int i = 0; i < _outputs.Length; i++) executor.GetOutput<float>(i, _outputs[i]);
     }
 

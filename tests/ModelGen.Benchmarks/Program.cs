@@ -6,7 +6,7 @@ using ModelGen.Benchmarks;
 
 // `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
 // `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
-// `--profile [--filter TEXT] [--seconds S]`: time per step of each case's plan (StepProfile).
+// `--profile [--filter TEXT] [--seconds S] [--cpu-time]`: time per step of each case's plan (StepProfile).
 // `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
@@ -51,7 +51,7 @@ if (args.Contains("--profile"))
     double profileSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ps) && ps > 0 ? ps : 2;
     try
     {
-        return StepProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
+        return StepProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null, cpuTime: args.Contains("--cpu-time"));
     }
     finally
     {

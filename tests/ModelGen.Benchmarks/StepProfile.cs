@@ -13,10 +13,24 @@ namespace ModelGen.Benchmarks;
 /// </summary>
 internal static class StepProfile
 {
-    private const int TopSteps = 16;
+    private static readonly int TopSteps = int.TryParse(Environment.GetEnvironmentVariable("MODELGEN_PROFILE_TOP"), out int top) ? top : 16;
 
-    public static int Run(double seconds, string? filter)
+    /// <param name="seconds">Profiling time per case.</param>
+    /// <param name="filter">Only cases whose id contains this (null: all).</param>
+    /// <param name="cpuTime">
+    /// Time steps by the calling thread's CPU time instead of the wall clock, so other processes on a
+    /// shared machine do not inflate them. Only meaningful single-threaded (the worker pool's CPU time is
+    /// not counted): run with <c>DOTNET_PROCESSOR_COUNT=1</c>.
+    /// </param>
+    public static int Run(double seconds, string? filter, bool cpuTime = false)
     {
+        if (cpuTime && Environment.ProcessorCount > 1)
+        {
+            Console.Error.WriteLine("--cpu-time counts the calling thread only: run with DOTNET_PROCESSOR_COUNT=1 so no step runs on the worker pool");
+            return 2;
+        }
+        Func<long> clock = cpuTime ? ThreadCpuClock.Nanoseconds : Stopwatch.GetTimestamp;
+        double frequency = cpuTime ? 1e9 : Stopwatch.Frequency;
         var inv = CultureInfo.InvariantCulture;
         var cases = BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
         if (cases.Count == 0)
@@ -32,18 +46,18 @@ internal static class StepProfile
             var steps = runner.Plan.Steps;
             var ticks = new long[steps.Length];
             var warm = Stopwatch.StartNew();
-            while (warm.Elapsed.TotalSeconds < seconds * 0.2) runner.InvokeProfiled(ticks);
+            while (warm.Elapsed.TotalSeconds < seconds * 0.2) runner.InvokeProfiled(ticks, clock);
             Array.Clear(ticks);
             long calls = 0;
             var timer = Stopwatch.StartNew();
             while (calls < 3 || timer.Elapsed.TotalSeconds < seconds)
             {
-                runner.InvokeProfiled(ticks);
+                runner.InvokeProfiled(ticks, clock);
                 calls++;
             }
             double total = ticks.Sum();
-            double Micros(double t) => t / Stopwatch.Frequency * 1e6 / calls;
-            Console.WriteLine($"## {benchCase.Id}: {Micros(total).ToString("F1", inv)} us per call in {steps.Length} steps ({calls} calls)");
+            double Micros(double t) => t / frequency * 1e6 / calls;
+            Console.WriteLine($"## {benchCase.Id}: {Micros(total).ToString("F1", inv)} us per call in {steps.Length} steps ({calls} calls{(cpuTime ? ", thread CPU time, one thread" : "")})");
             Console.WriteLine("op type              us/call   share  steps");
             foreach (var g in steps.Select((s, i) => (s.Op, Ticks: ticks[i])).GroupBy(x => x.Op).OrderByDescending(g => g.Sum(x => x.Ticks)))
             {
@@ -55,6 +69,7 @@ internal static class StepProfile
             {
                 var output = steps[i].Outputs.Length > 0 ? runner.Plan.Slots[steps[i].Outputs[0]] : null;
                 string shape = output is null ? "" : "[" + string.Join(",", output.Shape) + "]";
+                if (steps[i].Op == "Conv") shape += " w[" + string.Join(",", runner.Plan.Slots[steps[i].Inputs[1]].Shape) + "]";
                 long macs = MultiplyAdds(runner.Plan, steps[i]);
                 string rate = macs == 0 ? "" : $" {2.0 * macs / (Micros(ticks[i]) * 1e3),6:F1} GFLOP/s";
                 Console.WriteLine($"  {Micros(ticks[i]),9:F1} us {100 * ticks[i] / total,5:F1}%{rate}  {steps[i].Op} '{steps[i].Name}' {shape}");

@@ -29,8 +29,12 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     private readonly int _parts;
     private readonly Im2ColPacker? _im2col;
     private readonly bool _splitPanels;
+    private readonly int _panelGroup; // column panels packed and multiplied together (see PackAndMultiply)
     private long _unit;        // split-panel mode: the unit being computed
     private float* _prepared;  // split-panel mode: its (padded) input
+
+    /// <summary>Target size of one group of packed B panels: about half of a Zen 4/5 or recent Intel core's L2.</summary>
+    private const long PackedBGroupBytes = 512 * 1024;
 
     public ConvKernel(BindContext context)
     {
@@ -70,6 +74,10 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         bool parallel = work >= SgemmJob.ParallelThreshold;
         _splitPanels = parallel && units < WorkerPool.Shared.Concurrency && panels >= 2;
         _parts = !parallel ? 1 : _splitPanels ? Math.Min(WorkerPool.Shared.Concurrency, panels) : (int)Math.Min(WorkerPool.Shared.Concurrency, units);
+
+        // A group's packed B ([K, 16·group] floats) should stay in L2 with room for the weights' block: about 512 KB,
+        // in whole wide tiles (4 panels), at least one.
+        _panelGroup = Math.Max(4, (int)(PackedBGroupBytes / ((long)_k * Sgemm.NR * 4)) / 4 * 4);
 
         var epilogue = Epilogue.FromStep(context);
         int jobs = _splitPanels ? 1 : _parts; // split-panel parts share one packed B
@@ -147,53 +155,52 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         long units = (long)_batch * _groups;
         long begin = units * part / parts, end = units * (part + 1) / parts;
         var job = _jobs[part];
-        int inSize = _g.InSize, outSize = _g.OutSize;
         long packed = Sgemm.PackedASize(_mPerGroup, _k);
+        int panels = Sgemm.ColumnPanels(_g.OutSize);
         for (long unit = begin; unit < end; unit++)
         {
             int g = (int)(unit % _groups);
-            float* x = _x + unit * _cPerGroup * inSize;
-            if (_direct)
-            {
-                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial].
-                Sgemm.PackB(x, inSize, 1, _k, outSize, job.PackedB);
-            }
-            else
-            {
-                _im2col!.Pack(x, job.PackedB, part);
-            }
+            float* x = _x + unit * _cPerGroup * _g.InSize;
             job.PackedA = _packedW + g * packed;
-            job.C = _y + unit * _mPerGroup * outSize;
+            job.C = _y + unit * _mPerGroup * _g.OutSize;
             job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
-            job.Run();
+            PackAndMultiply(job, _direct ? x : _im2col!.Prepare(x, part), 0, panels);
         }
     }
 
     /// <summary>Split-panel mode: packs and multiplies this part's column panels of the current unit.</summary>
     private void PanelRange(int part, int parts)
     {
-        var job = _jobs[0];
-        int n = _g.OutSize;
-        int panels = Sgemm.ColumnPanels(n);
+        int panels = Sgemm.ColumnPanels(_g.OutSize);
         int p0 = (int)((long)panels * part / parts), p1 = (int)((long)panels * (part + 1) / parts);
-        if (p0 >= p1) return;
-        if (_direct)
+        if (p0 < p1) PackAndMultiply(_jobs[0], _prepared, p0, p1);
+    }
+
+    /// <summary>
+    /// Packs and multiplies column panels [<paramref name="p0"/>, <paramref name="p1"/>) of one unit on this thread,
+    /// <see cref="_panelGroup"/> panels at a time, so each group's packed B is multiplied while it is still in L2
+    /// instead of the whole unrolled image (for a 3×3 conv on 56×56×64, 7 MB) going out to memory and back.
+    /// </summary>
+    private void PackAndMultiply(SgemmJob job, float* source, int p0, int p1)
+    {
+        int n = _g.OutSize;
+        bool blocked = Sgemm.UsesBlocking(_mPerGroup, _k, job.Epilogue);
+        int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
+        for (int g0 = p0; g0 < p1; g0 += _panelGroup)
         {
-            int col0 = p0 * Sgemm.NR, cols = Math.Min(n, p1 * Sgemm.NR) - col0;
-            Sgemm.PackB(_prepared + col0, n, 1, _k, cols, job.PackedB + (long)col0 * _k);
-        }
-        else
-        {
-            _im2col!.PackPanels(_prepared, job.PackedB, p0, p1);
-        }
-        if (Sgemm.UsesBlocking(_mPerGroup, _k, job.Epilogue))
-        {
-            Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, p0, p1);
-        }
-        else
-        {
-            int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
-            Sgemm.Tiles(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, p0 * rowBlocks, p1 * rowBlocks);
+            int g1 = Math.Min(p1, g0 + _panelGroup);
+            if (_direct)
+            {
+                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial].
+                int col0 = g0 * Sgemm.NR, cols = Math.Min(n, g1 * Sgemm.NR) - col0;
+                Sgemm.PackB(source + col0, n, 1, _k, cols, job.PackedB + (long)col0 * _k);
+            }
+            else
+            {
+                _im2col!.PackPanels(source, job.PackedB, g0, g1);
+            }
+            if (blocked) Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, g0, g1);
+            else Sgemm.Tiles(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, g0 * rowBlocks, g1 * rowBlocks);
         }
     }
 }
