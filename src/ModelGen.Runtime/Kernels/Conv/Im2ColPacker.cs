@@ -121,6 +121,31 @@ internal sealed unsafe class Im2ColPacker
         }
     }
 
+    /// <summary>
+    /// Writes the unrolled matrix transposed, in <see cref="Sgemm.PackA"/>'s layout: output pixels
+    /// [<paramref name="row0"/>, +<paramref name="rows"/>) as rows (blocks of <see cref="Sgemm.MR"/>, k-major, the
+    /// last block zero-padded), from a <see cref="Prepare"/>d input, into <paramref name="packedA"/> (which points at
+    /// row <paramref name="row0"/>'s block; <paramref name="row0"/> is a multiple of <see cref="Sgemm.MR"/>).
+    /// </summary>
+    public void PackRowBlocks(float* src, float* packedA, int row0, int rows)
+    {
+        const int mr = Sgemm.MR;
+        int* pix = stackalloc int[mr];
+        for (int ib = 0; ib < rows; ib += mr)
+        {
+            int count = Math.Min(mr, rows - ib);
+            for (int r = 0; r < count; r++) pix[r] = _pixelOffset[row0 + ib + r];
+            float* dst = packedA + (long)ib * _k;
+            for (int p = 0; p < _k; p++, dst += mr)
+            {
+                float* row = src + _rowOffset[p];
+                int r = 0;
+                for (; r < count; r++) dst[r] = row[pix[r]];
+                for (; r < mr; r++) dst[r] = 0f;
+            }
+        }
+    }
+
     private void CopyInterior(float* x, float* planes)
     {
         var g = _g;
