@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
@@ -19,8 +20,19 @@ internal sealed unsafe class Im2ColPacker
     private readonly bool _padded;
     private readonly int* _rowOffset;   // [k]
     private readonly int* _pixelOffset; // [panels * NR]
-    private readonly float* _planes;    // one padded copy of the group's channels per part
+    private readonly float* _planes;    // one padded copy of the group's channels per part (after Slack floats)
     private readonly long _planeFloats;
+    private readonly long _partFloats;  // one part's plane buffer including the slack on both sides
+    private readonly int _runStride;    // the last axis' stride when panels are packed from runs (1 or 2); 0: gathers only
+    private readonly byte* _runCount;   // [panels]: runs of the panel, 0 = gather it
+    private readonly int* _runBase;     // [panels * MaxRuns]: where lane 0 of each run's load starts, relative to a tap's row
+    private readonly int* _runMask;     // [panels * MaxRuns * NR]: -1 in the lanes each run supplies
+
+    /// <summary>Most runs (pieces of consecutive output pixels along the last axis) a panel is packed from; more and it is gathered.</summary>
+    private const int MaxRuns = 4;
+
+    /// <summary>Floats of readable slack before and after each part's planes: a run's load may start up to 2·15 floats before its first tap and end 2·16 after.</summary>
+    private const int Slack = 64;
 
     /// <summary>Whether the padded input of one group fits 32-bit gather offsets.</summary>
     public static bool Fits(WindowGeometry g, int channels) => PaddedFloats(g, channels) < int.MaxValue / 4;
@@ -70,13 +82,59 @@ internal sealed unsafe class Im2ColPacker
         }
         for (; j < columns; j++) _pixelOffset[j] = 0; // padding columns: any in-bounds read will do
 
+        int panels = Sgemm.ColumnPanels(_n);
+        int lastStride = g.Stride[WindowGeometry.Rank - 1];
+        if (Avx512F.IsSupported && lastStride is 1 or 2)
+        {
+            _runStride = lastStride;
+            _runCount = (byte*)context.Scratch(panels);
+            _runBase = (int*)context.Scratch((long)panels * MaxRuns * 4);
+            _runMask = (int*)context.Scratch((long)panels * MaxRuns * Sgemm.NR * 4);
+            for (int panel = 0; panel < panels; panel++) FindRuns(panel);
+            // Runs read a little before and after their taps: always read from the bordered copy, which has slack around it.
+            _padded = true;
+        }
+
         if (_padded)
         {
             _planeFloats = PaddedFloats(g, channels);
-            _planes = (float*)context.Scratch(_planeFloats * parts * 4);
-            // The border stays zero: Pack only ever writes the interior.
-            new Span<float>(_planes, checked((int)(_planeFloats * parts))).Clear();
+            _partFloats = _planeFloats + 2 * Slack;
+            _planes = (float*)context.Scratch(_partFloats * parts * 4);
+            // The border and the slack stay zero: Prepare only ever writes the interior.
+            new Span<float>(_planes, checked((int)(_partFloats * parts))).Clear();
         }
+    }
+
+    /// <summary>
+    /// Splits a panel's 16 output pixels into runs whose taps are <see cref="_runStride"/> apart in memory (the
+    /// pixels of one output row): a run is then one load (stride 1) or two loads and an even-lane permute (stride 2)
+    /// per tap instead of a 16-lane gather. Columns past N take whatever the last run reads; they are never stored.
+    /// </summary>
+    private void FindRuns(int panel)
+    {
+        const int nr = Sgemm.NR;
+        int* pix = _pixelOffset + panel * nr;
+        int valid = Math.Min(nr, _n - panel * nr);
+        int runs = 0;
+        int* mask = _runMask + (long)panel * MaxRuns * nr;
+        new Span<int>(mask, MaxRuns * nr).Clear();
+        for (int j0 = 0; j0 < valid;)
+        {
+            int j1 = j0 + 1;
+            while (j1 < valid && pix[j1] - pix[j1 - 1] == _runStride) j1++;
+            if (runs == MaxRuns)
+            {
+                _runCount[panel] = 0;
+                return;
+            }
+            _runBase[panel * MaxRuns + runs] = pix[j0] - _runStride * j0;
+            // The last run also fills the lanes past N.
+            int end = j1 == valid ? nr : j1;
+            for (int j = j0; j < end; j++) mask[runs * nr + j] = -1;
+            runs++;
+            j0 = j1;
+        }
+        _runCount[panel] = (byte)runs;
     }
 
     /// <summary>Unrolls one group of one image (<paramref name="x"/>: [channels, spatial]) into <paramref name="packedB"/>, using part <paramref name="part"/>'s buffer.</summary>
@@ -86,7 +144,7 @@ internal sealed unsafe class Im2ColPacker
     public float* Prepare(float* x, int part)
     {
         if (!_padded) return x;
-        float* planes = _planes + part * _planeFloats;
+        float* planes = _planes + part * _partFloats + Slack;
         CopyInterior(x, planes);
         return planes;
     }
@@ -99,6 +157,11 @@ internal sealed unsafe class Im2ColPacker
         {
             int* pix = _pixelOffset + panel * Sgemm.NR;
             float* dst = packedB + panel * panelStride;
+            if (_runStride != 0 && _runCount[panel] != 0)
+            {
+                PackRuns(src, dst, panel);
+                continue;
+            }
             if (Avx2.IsSupported)
             {
                 var i0 = Vector256.Load(pix);
@@ -120,6 +183,35 @@ internal sealed unsafe class Im2ColPacker
             }
         }
     }
+
+    /// <summary>Packs one panel from its runs (see <see cref="FindRuns"/>): per tap, one load or permuted pair per run, merged by lane masks.</summary>
+    private void PackRuns(float* src, float* dst, int panel)
+    {
+        const int nr = Sgemm.NR;
+        int runs = _runCount[panel];
+        int* bases = _runBase + panel * MaxRuns;
+        int* masks = _runMask + (long)panel * MaxRuns * nr;
+        int b0 = bases[0], b1 = bases[1], b2 = bases[2], b3 = bases[3];
+        var m1 = Vector512.Load(masks + nr).AsSingle();
+        var m2 = Vector512.Load(masks + 2 * nr).AsSingle();
+        var m3 = Vector512.Load(masks + 3 * nr).AsSingle();
+        bool two = _runStride == 2;
+        // Lane j of a stride-2 run is element 2j of the 32 floats from its base.
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int p = 0; p < _k; p++, dst += nr)
+        {
+            float* row = src + _rowOffset[p];
+            var v = Fetch(row + b0, two, even);
+            if (runs > 1) v = Vector512.ConditionalSelect(m1, Fetch(row + b1, two, even), v);
+            if (runs > 2) v = Vector512.ConditionalSelect(m2, Fetch(row + b2, two, even), v);
+            if (runs > 3) v = Vector512.ConditionalSelect(m3, Fetch(row + b3, two, even), v);
+            v.Store(dst);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fetch(float* at, bool strideTwo, Vector512<int> even) =>
+        strideTwo ? Avx512F.PermuteVar16x32x2(Vector512.Load(at), even, Vector512.Load(at + 16)) : Vector512.Load(at);
 
     /// <summary>
     /// Writes the unrolled matrix transposed, in <see cref="Sgemm.PackA"/>'s layout: output pixels
