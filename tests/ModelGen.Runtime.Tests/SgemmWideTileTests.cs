@@ -54,4 +54,31 @@ public class SgemmWideTileTests
         }
         Data.Close(expected, y, Rel, Abs);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LargeActivationPackedOverThePoolMatchesReference(bool transA)
+    {
+        // 601 x 500 = 300k elements of A: over SgemmJob.ParallelPackThreshold, so A is packed in row-block
+        // ranges on the pool (601 rows: a partial last block); transA reads it with strides.
+        const int m = 601, k = 500, n = 70;
+        var a = Data.Random(41, m * k);
+        var b = Data.Random(42, k * n);
+        var plan = new TestPlan();
+        int ia = plan.Input("A", transA ? [k, m] : [m, k]);
+        int ib = plan.Weight("B", b, [k, n]);
+        int iy = plan.Arena("Y", [m, n]);
+        plan.Output(iy);
+        plan.Step("Gemm", [ia, ib], [iy], PlanAttribute.Int("transA", transA ? 1 : 0));
+        var y = plan.Run(a)[0];
+        var rowMajor = a;
+        if (transA)
+        {
+            rowMajor = new float[m * k];
+            for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++) rowMajor[i * k + p] = a[p * m + i];
+        }
+        Data.Close(Reference.MatMul2D(rowMajor, b, m, k, n), y, Rel, Abs);
+    }
 }

@@ -140,7 +140,6 @@ internal sealed unsafe class GemmKernel : Kernel
     public override void Execute()
     {
         int m = _job.M, n = _job.N, k = _job.K;
-        if (_packAPerCall) Sgemm.PackA(_a, _aRowStride, _aColStride, m, k, _job.PackedA);
         if (_packBPerCall) Sgemm.PackB(_b, _bRowStride, _bColStride, k, n, _job.PackedB);
         if (_biasBuffer != null) FillBias();
         if (_biasKind == BiasKind.Full)
@@ -149,6 +148,7 @@ internal sealed unsafe class GemmKernel : Kernel
             long count = (long)m * n;
             for (long i = 0; i < count; i++) y[i] = _beta * _c[i];
         }
-        _job.Run();
+        if (_packAPerCall) _job.PackAndRun(_a, _aRowStride, _aColStride);
+        else _job.Run();
     }
 }

@@ -125,11 +125,10 @@ internal sealed unsafe class MatMulKernel : Kernel
         long kn = (long)_k * _n;
         for (int t = 0; t < _aOffsets.Length; t++)
         {
-            Sgemm.PackA(_a + _aOffsets[t], _k, 1, _job.M, _k, _job.PackedA);
             if (_packBPerCall) Sgemm.PackB(_b + _bOffsets[t], _n, 1, _k, _n, _job.PackedB);
             else _job.PackedB = _packedBAll + (kn == 0 ? 0 : _bOffsets[t] / kn) * packedB;
             _job.C = _y + (long)t * _job.M * _n;
-            _job.Run();
+            _job.PackAndRun(_a + _aOffsets[t], _k, 1);
         }
     }
 }
