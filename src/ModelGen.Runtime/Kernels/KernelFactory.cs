@@ -42,7 +42,9 @@ internal static class KernelFactory
         {
             case "Gemm": return new GemmKernel(c);
             case "MatMul": return new MatMulKernel(c);
-            case "Conv": return DepthwiseConvKernel.Applies(c) ? new DepthwiseConvKernel(c) : new ConvKernel(c);
+            case "Conv" when DepthwiseConvKernel.Applies(c): return new DepthwiseConvKernel(c);
+            case "Conv" when DirectConvKernel.Applies(c): return new DirectConvKernel(c);
+            case "Conv": return new ConvKernel(c);
             case "MaxPool" when c.HasOutput(1) || c.Input(0).Type != ElementType.Float: return new GeneralMaxPoolKernel(c);
             case "MaxPool": return new PoolKernel(c, max: true);
             case "AveragePool": return new PoolKernel(c, max: false);
