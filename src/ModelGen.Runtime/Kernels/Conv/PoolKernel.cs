@@ -7,12 +7,14 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// MaxPool and AveragePool (1-D/2-D/3-D): kernel_shape, strides, pads, auto_pad, ceil_mode,
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
-/// <see cref="Pool2D"/>; planes are split over the worker pool when there is enough work.
+/// <see cref="Pool2D"/>, or <see cref="MaxPoolPairs"/> for unpadded max windows two columns wide at stride 2; planes are split over the worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
 {
     private readonly Pool2D _fast;
     private readonly bool _useFast;
+    private readonly MaxPoolPairs _pairs;
+    private readonly bool _usePairs;
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -42,6 +44,8 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _planes = (long)xs[0] * xs[1];
         _useFast = Pool2D.Fits(_g);
         _fast = new Pool2D(_g, max, _countPad);
+        _usePairs = max && MaxPoolPairs.Fits(_g);
+        _pairs = new MaxPoolPairs(_g);
         // Same threshold as the GEMM, counted in window taps.
         long taps = _planes * _g.OutSize * _g.KernelSize;
         _parts = taps >= SgemmJob.ParallelThreshold ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
@@ -60,6 +64,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         long begin = _planes * part / parts, end = _planes * (part + 1) / parts;
         for (long plane = begin; plane < end; plane++)
         {
+            if (_usePairs)
+            {
+                _pairs.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
             if (_useFast)
             {
                 _fast.Plane(_x + plane * inSize, _y + plane * outSize);
