@@ -57,7 +57,9 @@ public class DirectConvTests
         Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [2, 1], [1, 8, 7, 14]));  // a height stride is fine
         Assert.False(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7])); // a width stride needs gathers
         Assert.False(Applies([1, 8, 14, 14], [16, 8, 1, 1], [1, 1], [1, 16, 14, 14])); // 1x1: SGEMM reads the input directly
-        Assert.False(Applies([1, 64, 56, 56], [64, 64, 3, 3], [1, 1], [1, 64, 54, 54])); // large maps: SGEMM
+        Assert.True(Applies([1, 64, 56, 56], [64, 64, 3, 3], [1, 1], [1, 64, 54, 54]));
+        Assert.False(Applies([1, 128, 56, 56], [64, 128, 3, 3], [1, 1], [1, 64, 54, 54])); // a padded input over 1 MB: SGEMM
+        Assert.False(Applies([1, 64, 14, 14], [512, 64, 3, 3], [1, 1], [1, 512, 12, 12])); // over 256 output channels: SGEMM
     }
 
     private static unsafe bool Applies(int[] xs, int[] ws, int[] strides, int[] ys)

@@ -18,11 +18,15 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// </summary>
 internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 {
-    /// <summary>Largest padded input of one unit (floats) this kernel takes: it should stay in L2 while every tile reads it.</summary>
-    private const long MaxPaddedFloats = 64 * 1024;
+    // The shape rule, measured single-shape against im2col + SGEMM (docs/performance.md): the direct kernel
+    // was 1.4-13x faster from 1->10 channels on 28x28 up to 64->64 on 56x56 (padded input 215K floats) and
+    // 256->256 on 14x14; beyond these limits it is untested, so SGEMM keeps them.
 
-    /// <summary>Most output channels per group: beyond this, SGEMM's packed panels reuse the input better.</summary>
-    private const int MaxOutputChannels = 64;
+    /// <summary>Largest padded input of one unit (floats, 1 MB): it should stay in L2 while every tile reads it.</summary>
+    private const long MaxPaddedFloats = 256 * 1024;
+
+    /// <summary>Most output channels per group (each block of up to 8 re-reads the whole padded input).</summary>
+    private const int MaxOutputChannels = 256;
 
     private readonly WindowGeometry _g;
     private readonly float* _x, _w, _y, _bias;
