@@ -22,6 +22,7 @@ public class PoolTests
         { true, [2, 3, 15, 71], [3, 2], [1, 2], [0, 0, 0, 0], [1, 1], false, false },
         { true, [1, 2, 9, 64], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { true, [1, 2, 8, 9], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        { true, [6, 16, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false }, // 75K taps: planes over the worker pool
         { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },
