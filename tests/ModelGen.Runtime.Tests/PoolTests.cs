@@ -15,6 +15,14 @@ public class PoolTests
         { true, [1, 3, 33], [4], [3], [1, 2], [1], false, false },
         // SqueezeNet's pools: rows wider than one 16- and one 8-wide vector, with a scalar tail, ceil_mode.
         { true, [1, 3, 23, 111], [3, 3], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        // Two-column windows at column stride 2 (MaxPoolPairs): the small CNN's pool (14 outputs: one partial vector),
+        // 3 rows at row stride 1 over 35 outputs (16 + 16 + 3) with the odd last column dropped, and ceil_mode
+        // cases whose last window is partial (the general 2-D path).
+        { true, [1, 10, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
+        { true, [2, 3, 15, 71], [3, 2], [1, 2], [0, 0, 0, 0], [1, 1], false, false },
+        { true, [1, 2, 9, 64], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        { true, [1, 2, 8, 9], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        { true, [6, 16, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false }, // 75K taps: planes over the worker pool
         { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },
@@ -24,11 +32,13 @@ public class PoolTests
     };
 
     /// <summary>
-    /// The 2-D max path takes the max down each window's rows with SIMD, then across: it must give
+    /// The 2-D max paths take the max down each window's rows with SIMD, then across: they must give
     /// exactly what a per-tap MathF.Max gives, NaN (propagated) and −0 versus +0 included.
     /// </summary>
-    [Fact]
-    public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax()
+    [Theory]
+    [InlineData(3, 2, 1)]
+    [InlineData(2, 2, 0)] // MaxPoolPairs
+    public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax(int k, int stride, int pad)
     {
         int[] xs = [1, 2, 9, 37];
         var x = Data.Random(5, Data.Count(xs), -1f, 0f);
@@ -36,7 +46,6 @@ public class PoolTests
         x[333 + 18] = float.NaN;
         for (int i = 100; i < 140; i += 3) x[i] = -0f;
         for (int i = 101; i < 140; i += 7) x[i] = 0f;
-        const int k = 3, stride = 2, pad = 1;
         int oh = (9 + 2 * pad - k) / stride + 1, ow = (37 + 2 * pad - k) / stride + 1;
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);

@@ -43,6 +43,7 @@ internal static class KernelFactory
             case "Gemm": return new GemmKernel(c);
             case "MatMul": return new MatMulKernel(c);
             case "Conv" when DepthwiseConvKernel.Applies(c): return new DepthwiseConvKernel(c);
+            case "Conv" when DirectConvKernel.Applies(c): return new DirectConvKernel(c);
             case "Conv" when PixelMajorConvKernel.Applies(c): return new PixelMajorConvKernel(c);
             case "Conv": return new ConvKernel(c);
             case "MaxPool" when c.HasOutput(1) || c.Input(0).Type != ElementType.Float: return new GeneralMaxPoolKernel(c);

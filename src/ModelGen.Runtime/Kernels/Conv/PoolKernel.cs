@@ -7,12 +7,14 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// MaxPool and AveragePool (1-D/2-D/3-D): kernel_shape, strides, pads, auto_pad, ceil_mode,
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
-/// <see cref="Pool2D"/>; planes are split over the worker pool when there is enough work.
+/// <see cref="Pool2D"/>, or <see cref="MaxPoolPairs"/> for unpadded max windows two columns wide at stride 2; planes are split over the worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
 {
     private readonly Pool2D _fast;
     private readonly bool _useFast;
+    private readonly MaxPoolPairs _pairs;
+    private readonly bool _usePairs;
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -20,6 +22,14 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     private readonly float* _x;
     private readonly float* _y;
     private readonly long _planes;
+
+    /// <summary>
+    /// Window taps from which the planes are split over the worker pool. A tap costs about as much as a
+    /// GEMM's vector FMA does for 16 multiply-adds, so this is SGEMM's threshold / 16; and the split has a
+    /// second gain: the parts read the planes a batched conv before them wrote on the same cores (the
+    /// small CNN's pools at batch 32 read 1 MB and 400 KB).
+    /// </summary>
+    private const long ParallelTaps = SgemmJob.ParallelThreshold / 16;
 
     public PoolKernel(BindContext context, bool max)
     {
@@ -42,9 +52,10 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _planes = (long)xs[0] * xs[1];
         _useFast = Pool2D.Fits(_g);
         _fast = new Pool2D(_g, max, _countPad);
-        // Same threshold as the GEMM, counted in window taps.
+        _usePairs = max && MaxPoolPairs.Fits(_g);
+        _pairs = new MaxPoolPairs(_g);
         long taps = _planes * _g.OutSize * _g.KernelSize;
-        _parts = taps >= SgemmJob.ParallelThreshold ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
+        _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
     }
 
     public override void Execute()
@@ -60,6 +71,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         long begin = _planes * part / parts, end = _planes * (part + 1) / parts;
         for (long plane = begin; plane < end; plane++)
         {
+            if (_usePairs)
+            {
+                _pairs.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
             if (_useFast)
             {
                 _fast.Plane(_x + plane * inSize, _y + plane * outSize);

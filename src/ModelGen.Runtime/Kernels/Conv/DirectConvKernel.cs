@@ -1,0 +1,293 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Threading;
+
+namespace ModelGen.Runtime.Kernels.Conv;
+
+/// <summary>
+/// Conv with stride 1 along the width, computed directly (no im2col matrix): the input of each
+/// (image, group) unit is copied once into a zero-bordered plane, and every tile of R output
+/// channels × V·16 output pixels sums its taps as vector loads from that plane
+/// (<see cref="DirectConvTile"/>). For convs with few channels and small maps, im2col + SGEMM
+/// spends most of its time gathering the unrolled matrix (K·N scattered reads to feed K·N·M/16 FMAs
+/// with M of 10–16) and padding M up to the micro-kernel's rows; here the input is read in place and
+/// the rows are split into even blocks (10 = 5 + 5). Groups, dilation, any height/depth stride,
+/// pads, auto_pad, bias and the fused activation are supported; the factory picks this kernel by
+/// <see cref="Applies"/> and keeps <see cref="ConvKernel"/> for the rest.
+/// </summary>
+internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
+{
+    // The shape rule, measured single-shape against im2col + SGEMM (docs/performance.md): the direct kernel
+    // was 1.4-13x faster from 1->10 channels on 28x28 up to 64->64 on 56x56 (padded input 215K floats) and
+    // 256->256 on 14x14; beyond these limits it is untested, so SGEMM keeps them.
+
+    /// <summary>Largest padded input of one unit (floats, 1 MB): it should stay in L2 while every tile reads it.</summary>
+    private const long MaxPaddedFloats = 256 * 1024;
+
+    /// <summary>Most output channels per group (each block of up to 8 re-reads the whole padded input).</summary>
+    private const int MaxOutputChannels = 256;
+
+    private readonly WindowGeometry _g;
+    private readonly float* _x, _w, _y, _bias;
+    private readonly int _batch, _groups, _cPerGroup, _mPerGroup, _k;
+    private readonly int _pd, _ph, _pw;
+    private readonly long _paddedFloats;  // one unit's padded input plus read slack
+    private readonly float* _padded;      // one buffer per part (units mode) or one shared (tiles mode)
+    private readonly int* _taps;          // [k]
+    private readonly int* _base, _dest, _lanes; // [vectors]
+    private readonly int _vectors, _perTile, _tiles;
+    private readonly int _rows, _blocks;  // rows per block (R) and blocks per group
+    private readonly delegate*<in DirectConvArgs, void> _full, _tail;
+    private readonly bool _packPerCall;
+    private readonly float* _packedW;     // [groups][blocks][k][R]
+    private readonly float* _packedBias;  // [groups][blocks][R]
+    private readonly Epilogue _epilogue;
+    private readonly int _parts;
+    private readonly bool _splitTiles;    // batch 1: the parts share one unit's tiles
+    private long _unit;                   // tiles mode: the unit being computed
+
+    /// <summary>True when the step is a float Conv this kernel computes faster than im2col + SGEMM.</summary>
+    public static bool Applies(BindContext context)
+    {
+        if (!Avx512F.IsSupported || !context.HasInput(1)) return false;
+        if (context.Input(0).Type != ElementType.Float) return false;
+        int[] xs = context.Input(0).Shape, ws = context.Input(1).Shape;
+        if (xs.Length < 3 || xs.Length > 5 || ws.Length != xs.Length) return false;
+        long groups = context.Step.GetInt("group", 1);
+        if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[0] / groups > MaxOutputChannels) return false;
+        long[]? strides = context.Step.GetInts("strides");
+        if (strides is not null && strides.Length > 0 && strides[^1] != 1) return false;
+        long kernel = 1;
+        for (int d = 2; d < ws.Length; d++) kernel *= ws[d];
+        if (kernel == 1) return false; // 1x1: SGEMM reads the input as B without any im2col
+        int[] ys = context.Output(0).Shape;
+        if (ys.Length != xs.Length) return false;
+        // The padded input of one group: a padded dim covers the input and every window, (out - 1) * stride + reach.
+        long[]? dilations = context.Step.GetInts("dilations");
+        long padded = xs[1] / groups;
+        for (int d = 2; d < xs.Length; d++)
+        {
+            long stride = strides is not null && strides.Length == xs.Length - 2 ? strides[d - 2] : 1;
+            long dilation = dilations is not null && dilations.Length == xs.Length - 2 ? dilations[d - 2] : 1;
+            padded *= Math.Max(xs[d], (ys[d] - 1) * stride + (ws[d] - 1) * dilation + 1) + stride;
+        }
+        return padded <= MaxPaddedFloats;
+    }
+
+    public DirectConvKernel(BindContext context)
+    {
+        var shape = ConvShape.Bind(context);
+        (_batch, _groups, _cPerGroup, _mPerGroup, _g, _k) =
+            (shape.Batch, shape.Groups, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
+        var g = _g;
+        if (g.Stride[2] != 1) throw context.Fail("the direct Conv kernel needs stride 1 along the width");
+        _x = context.FloatInput(0);
+        _w = context.FloatInput(1);
+        _y = context.FloatOutput(0);
+        if (_x == _y) throw context.Fail("Conv cannot run in place");
+        int m = _groups * _mPerGroup;
+        if (context.HasInput(2))
+        {
+            if (context.Input(2).ElementCount != m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {m}");
+            _bias = context.FloatInput(2);
+        }
+        _epilogue = Epilogue.FromStep(context);
+
+        // Padded extents: the input and its pads, and at least every window's reach.
+        _pd = PaddedExtent(g, 0);
+        _ph = PaddedExtent(g, 1);
+        _pw = PaddedExtent(g, 2);
+        long plane = (long)_pd * _ph * _pw;
+        // A partial vector's unused lanes read up to Width - 1 floats past the last row.
+        _paddedFloats = (_cPerGroup * plane + DirectConvTile.Width + 15) / 16 * 16;
+
+        _taps = (int*)context.Scratch((long)_k * 4);
+        int t = 0;
+        for (int c = 0; c < _cPerGroup; c++)
+        for (int kd = 0; kd < g.Kernel[0]; kd++)
+        for (int kh = 0; kh < g.Kernel[1]; kh++)
+        for (int kw = 0; kw < g.Kernel[2]; kw++)
+        {
+            _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _pw + kw * g.Dilation[2]);
+        }
+
+        // Output vectors: each output row split into 16-wide pieces, the last one partial.
+        int perRow = (g.Out[2] + DirectConvTile.Width - 1) / DirectConvTile.Width;
+        _vectors = g.Out[0] * g.Out[1] * perRow;
+        _base = (int*)context.Scratch((long)_vectors * 4);
+        _dest = (int*)context.Scratch((long)_vectors * 4);
+        _lanes = (int*)context.Scratch((long)_vectors * 4);
+        int v = 0;
+        for (int od = 0; od < g.Out[0]; od++)
+        for (int oh = 0; oh < g.Out[1]; oh++)
+        for (int ow = 0; ow < g.Out[2]; ow += DirectConvTile.Width, v++)
+        {
+            _base[v] = (od * g.Stride[0] * _ph + oh * g.Stride[1]) * _pw + ow;
+            _dest[v] = (od * g.Out[1] + oh) * g.Out[2] + ow;
+            _lanes[v] = Math.Min(DirectConvTile.Width, g.Out[2] - ow);
+        }
+
+        // Even blocks of at most MaxRows channels (10 = 5 + 5, not 8 + 2), and as many vectors as fit the registers.
+        _blocks = (_mPerGroup + DirectConvTile.MaxRows - 1) / DirectConvTile.MaxRows;
+        _rows = (_mPerGroup + _blocks - 1) / _blocks;
+        _perTile = DirectConvTile.VectorsFor(_rows);
+        int vectorTiles = (_vectors + _perTile - 1) / _perTile;
+        _tiles = vectorTiles * _blocks;
+        _full = DirectConvTile.For(_rows, _perTile);
+        int last = _vectors - (vectorTiles - 1) * _perTile;
+        _tail = DirectConvTile.For(_rows, last);
+
+        long units = (long)_batch * _groups;
+        long work = units * _mPerGroup * g.OutSize * _k;
+        int concurrency = WorkerPool.Shared.Concurrency;
+        bool parallel = work >= SgemmJob.ParallelThreshold;
+        _splitTiles = parallel && units < concurrency && _tiles >= 2;
+        _parts = !parallel ? 1 : _splitTiles ? Math.Min(concurrency, _tiles) : (int)Math.Min(concurrency, units);
+        int buffers = _splitTiles ? 1 : _parts;
+        _padded = (float*)context.Scratch(_paddedFloats * buffers * 4); // zeroed: the borders stay zero
+
+        long packedFloats = (long)_groups * _blocks * _k * _rows;
+        _packedBias = (float*)context.Scratch((long)_groups * _blocks * _rows * 4);
+        _packPerCall = context.Input(1).Storage == SlotStorage.Arena || (context.HasInput(2) && context.Input(2).Storage == SlotStorage.Arena);
+        if (_packPerCall)
+        {
+            _packedW = (float*)context.Scratch(packedFloats * 4);
+        }
+        else
+        {
+            // Shared by every executor of the model, like ConvKernel's packed weights.
+            var wSlot = context.Input(1);
+            _packedW = (float*)context.Weights.Derived(
+                $"conv-direct-w@{wSlot.Offset}:{wSlot.Type}:{_groups}x{_mPerGroup}x{_k}", packedFloats * 4, target => PackWeights((float*)target));
+            PackBias();
+        }
+    }
+
+    private static int PaddedExtent(WindowGeometry g, int d) =>
+        Math.Max(g.In[d] + g.PadBegin[d] + g.PadEnd[d], (g.Out[d] - 1) * g.Stride[d] + g.Extent(d));
+
+    /// <summary>Weights as [group][block][tap][row]: a tile reads its R weights of one tap from one place.</summary>
+    private void PackWeights(float* target)
+    {
+        for (int grp = 0; grp < _groups; grp++)
+        for (int blk = 0; blk < _blocks; blk++)
+        {
+            float* dst = target + ((long)grp * _blocks + blk) * _k * _rows;
+            for (int p = 0; p < _k; p++)
+            for (int r = 0; r < _rows; r++)
+            {
+                int mm = blk * _rows + r;
+                dst[(long)p * _rows + r] = mm < _mPerGroup ? _w[((long)grp * _mPerGroup + mm) * _k + p] : 0f;
+            }
+        }
+    }
+
+    private void PackBias()
+    {
+        for (int grp = 0; grp < _groups; grp++)
+        for (int blk = 0; blk < _blocks; blk++)
+        for (int r = 0; r < _rows; r++)
+        {
+            int mm = blk * _rows + r;
+            _packedBias[((long)grp * _blocks + blk) * _rows + r] = _bias != null && mm < _mPerGroup ? _bias[grp * _mPerGroup + mm] : 0f;
+        }
+    }
+
+    public override void Execute()
+    {
+        if (_packPerCall)
+        {
+            PackWeights(_packedW);
+            PackBias();
+        }
+        if (_splitTiles)
+        {
+            long units = (long)_batch * _groups;
+            for (_unit = 0; _unit < units; _unit++)
+            {
+                Prepare(_x + _unit * _cPerGroup * _g.InSize, _padded);
+                WorkerPool.Shared.Run(this, _parts);
+            }
+            return;
+        }
+        if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
+        else Execute(0, 1);
+    }
+
+    public void Execute(int part, int parts)
+    {
+        if (_splitTiles)
+        {
+            Tiles(_unit, _padded, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
+            return;
+        }
+        long units = (long)_batch * _groups;
+        long begin = units * part / parts, end = units * (part + 1) / parts;
+        float* padded = _padded + part * _paddedFloats;
+        for (long unit = begin; unit < end; unit++)
+        {
+            Prepare(_x + unit * _cPerGroup * _g.InSize, padded);
+            Tiles(unit, padded, 0, _tiles);
+        }
+    }
+
+    /// <summary>Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit; tile = vector tile × blocks + block.</summary>
+    private void Tiles(long unit, float* padded, int begin, int end)
+    {
+        int grp = (int)(unit % _groups);
+        int outSize = _g.OutSize;
+        var args = new DirectConvArgs
+        {
+            Taps = _taps, K = _k, Source = padded, OutSize = outSize, Epilogue = _epilogue,
+        };
+        float* y = _y + unit * _mPerGroup * outSize;
+        int vectorTiles = _tiles / _blocks;
+        for (int tile = begin; tile < end; tile++)
+        {
+            int vt = tile / _blocks, blk = tile % _blocks;
+            long packed = (long)grp * _blocks + blk;
+            int v0 = vt * _perTile;
+            args.Weights = _packedW + packed * _k * _rows;
+            args.Bias = _packedBias + packed * _rows;
+            args.Base = _base + v0;
+            args.Dest = _dest + v0;
+            args.Lanes = _lanes + v0;
+            args.Output = y + (long)blk * _rows * outSize;
+            args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
+            if (vt == vectorTiles - 1) _tail(in args);
+            else _full(in args);
+        }
+    }
+
+    /// <summary>Copies one unit's channels into the interior of the zero-bordered planes.</summary>
+    private void Prepare(float* x, float* padded)
+    {
+        var g = _g;
+        int id0 = g.In[0], ih0 = g.In[1], iw0 = g.In[2];
+        long plane = (long)_pd * _ph * _pw;
+        for (int c = 0; c < _cPerGroup; c++)
+        {
+            float* xc = x + (long)c * id0 * ih0 * iw0;
+            float* pc = padded + c * plane;
+            for (int d = 0; d < id0; d++)
+            for (int h = 0; h < ih0; h++)
+            {
+                float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _pw + g.PadBegin[2];
+                CopyRow(xc + ((long)d * ih0 + h) * iw0, to, iw0);
+            }
+        }
+    }
+
+    /// <summary>Copies a short row with vector moves (the rows here are 10–100 floats; a memcpy call per row costs more than the copy).</summary>
+    private static void CopyRow(float* from, float* to, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) Vector512.Load(from + i).Store(to + i);
+        if (i < n)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
+            Avx512F.MaskStore(to + i, mask, Avx512F.MaskLoad(from + i, mask, Vector512<float>.Zero));
+        }
+    }
+}

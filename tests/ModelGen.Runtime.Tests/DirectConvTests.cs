@@ -1,0 +1,138 @@
+using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime;
+using ModelGen.Runtime.Kernels;
+using ModelGen.Runtime.Kernels.Conv;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// The direct Conv kernel (stride 1 along the width, small maps; AVX-512 machines) against the definition:
+/// every tile shape (1–8 rows per block, 1–4 vectors, partial vectors), pads wider than the kernel's reach,
+/// dilation, height strides, groups, 1-D and 3-D, bias or none, each fused activation, batches (units over
+/// the worker pool) and batch 1 over 1M multiply-adds (tiles over the pool), with weights in the blob or
+/// given at run time. Each case runs twice, on other data first, so stale per-part buffers would show.
+/// Tolerance: rel 1e-4, abs 1e-4 (fp32 FMA sums of up to 800 terms vs double).
+/// </summary>
+public class DirectConvTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int[], int[], int, int[], int[], int[], bool, string> Cases() => new()
+    {
+        // x shape, w shape, group, strides, pads (begins..., ends...), dilations, bias, activation
+        { [1, 1, 28, 28], [10, 1, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },      // the small CNN's first conv: 5 + 5 rows, 2 vectors a row
+        { [1, 10, 14, 14], [16, 10, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },    // its second: 8 + 8 rows, partial vectors
+        { [1, 3, 11, 9], [1, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], false, "" },           // one output channel
+        { [1, 2, 7, 37], [7, 2, 3, 3], 1, [1, 1], [0, 1, 2, 1], [1, 1], true, "" },            // 7 rows, 3 vectors a row (16+16+5), asymmetric pads
+        { [1, 4, 9, 17], [17, 4, 2, 4], 1, [1, 1], [1, 0, 0, 3], [1, 1], true, "Clip" },       // 17 = 6 + 6 + 5 rows, even kernel, one-sided pads
+        { [1, 3, 13, 12], [12, 3, 3, 3], 1, [2, 1], [1, 1, 1, 1], [1, 1], true, "LeakyRelu" }, // height stride 2
+        { [1, 3, 16, 16], [5, 3, 3, 3], 1, [1, 1], [2, 2, 2, 2], [2, 2], true, "Sigmoid" },    // dilation
+        { [1, 2, 6, 5], [3, 2, 5, 5], 1, [1, 1], [4, 4, 4, 4], [1, 1], true, "Tanh" },         // pads wider than the kernel's reach
+        { [2, 6, 10, 11], [9, 2, 3, 3], 3, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },       // groups, batch 2
+        { [1, 4, 50], [6, 4, 7], 1, [1], [3, 3], [1], true, "" },                               // 1-D
+        { [1, 2, 5, 6, 7], [4, 2, 3, 3, 3], 1, [2, 1, 1], [1, 1, 1, 1, 1, 1], [1, 1, 1], true, "" }, // 3-D, depth stride 2
+        { [8, 1, 28, 28], [10, 1, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },      // batch 8, 1.6M multiply-adds: units over the pool
+        { [3, 10, 14, 14], [16, 10, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], false, "Relu" },   // odd unit count over the pool
+        { [1, 16, 24, 24], [24, 16, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },        // batch 1, 2M multiply-adds: tiles over the pool
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DirectConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation)
+    {
+        Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false);
+    }
+
+    [Fact]
+    public void DirectConvWithRuntimeWeights()
+    {
+        Check([2, 3, 9, 10], [6, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], withBias: true, "Relu", runtimeWeights: true);
+    }
+
+    [Fact]
+    public unsafe void FactoryPicksTheDirectKernelOnlyForStrideOneWidthAndSmallMaps()
+    {
+        if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; elsewhere every Conv takes im2col + SGEMM
+        Assert.True(Applies([1, 10, 14, 14], [16, 10, 5, 5], [1, 1], [1, 16, 14, 14]));
+        Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [2, 1], [1, 8, 7, 14]));  // a height stride is fine
+        Assert.False(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7])); // a width stride needs gathers
+        Assert.False(Applies([1, 8, 14, 14], [16, 8, 1, 1], [1, 1], [1, 16, 14, 14])); // 1x1: SGEMM reads the input directly
+        Assert.True(Applies([1, 64, 56, 56], [64, 64, 3, 3], [1, 1], [1, 64, 54, 54]));
+        Assert.False(Applies([1, 128, 56, 56], [64, 128, 3, 3], [1, 1], [1, 64, 54, 54])); // a padded input over 1 MB: SGEMM
+        Assert.False(Applies([1, 64, 14, 14], [512, 64, 3, 3], [1, 1], [1, 512, 12, 12])); // over 256 output channels: SGEMM
+    }
+
+    private static unsafe bool Applies(int[] xs, int[] ws, int[] strides, int[] ys)
+    {
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = plan.Weight("W", new float[Data.Count(ws)], ws);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw], [iy], PlanAttribute.Ints("strides", ConvTests.Longs(strides)));
+        using var weights = plan.Weights();
+        return DirectConvKernel.Applies(new BindContext(plan.Plan(), 0, null, weights, []));
+    }
+
+    private static void Check(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation, bool runtimeWeights)
+    {
+        int rank = xs.Length - 2;
+        var ys = new int[xs.Length];
+        ys[0] = xs[0];
+        ys[1] = ws[0];
+        for (int d = 0; d < rank; d++)
+        {
+            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
+        }
+        var x = Data.Random(xs.Sum(), Data.Count(xs), -2f, 2f);
+        var w = Data.Random(ws.Sum(), Data.Count(ws));
+        var b = Data.Random(3, ws[0]);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = runtimeWeights ? plan.Input("W", ws) : plan.Weight("W", w, ws);
+        int ib = !withBias ? -1 : runtimeWeights ? plan.Input("B", [ws[0]]) : plan.Weight("B", b, [ws[0]]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        var attributes = new List<PlanAttribute>
+        {
+            PlanAttribute.Int("group", group), PlanAttribute.Ints("strides", ConvTests.Longs(strides)),
+            PlanAttribute.Ints("pads", ConvTests.Longs(pads)), PlanAttribute.Ints("dilations", ConvTests.Longs(dilations)),
+        };
+        if (activation != "") attributes.Add(PlanAttribute.String("activation", activation));
+        if (activation == "LeakyRelu") attributes.Add(PlanAttribute.Float("activation_alpha", 0.1f));
+        if (activation == "Clip")
+        {
+            attributes.Add(PlanAttribute.Float("activation_min", -0.5f));
+            attributes.Add(PlanAttribute.Float("activation_max", 0.75f));
+        }
+        plan.Step("Conv", [ix, iw, ib], [iy], [.. attributes]);
+
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        void SetInputs(float[] input)
+        {
+            executor.SetInput<float>(0, input);
+            if (!runtimeWeights) return;
+            executor.SetInput<float>(1, w);
+            if (withBias) executor.SetInput<float>(2, b);
+        }
+        SetInputs(Data.Random(99, x.Length, -5f, 5f));
+        executor.Run();
+        SetInputs(x);
+        executor.Run();
+        var y = new float[Data.Count(ys)];
+        executor.GetOutput<float>(0, y);
+
+        Func<float, float> act = activation switch
+        {
+            "Relu" => v => Math.Max(v, 0f),
+            "LeakyRelu" => v => v >= 0 ? v : 0.1f * v,
+            "Clip" => v => Math.Clamp(v, -0.5f, 0.75f),
+            "Sigmoid" => v => 1f / (1f + MathF.Exp(-v)),
+            "Tanh" => MathF.Tanh,
+            _ => v => v,
+        };
+        var expected = Reference.Conv(x, xs, w, ws, withBias ? b : null, group, strides, pads, dilations, ys).Select(act).ToArray();
+        Data.Close(expected, y, Rel, Abs);
+    }
+}
