@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
 
@@ -191,8 +192,18 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             int g1 = Math.Min(p1, g0 + _panelGroup);
             if (_direct)
             {
-                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial].
+                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial]. Whole 64-column
+                // groups read it in place; the rest is packed.
                 int col0 = g0 * Sgemm.NR, cols = Math.Min(n, g1 * Sgemm.NR) - col0;
+                int groups = Avx512F.IsSupported ? cols / Sgemm.WideColumns : 0;
+                if (groups > 0)
+                {
+                    Sgemm.UnpackedColumns(job.PackedA, source, n, job.C, n, _mPerGroup, _k, job.Epilogue, col0, groups);
+                    g0 += groups * Sgemm.WidePanelCount;
+                    if (g0 >= g1) continue;
+                    col0 = g0 * Sgemm.NR;
+                    cols = Math.Min(n, g1 * Sgemm.NR) - col0;
+                }
                 Sgemm.PackB(source + col0, n, 1, _k, cols, job.PackedB + (long)col0 * _k);
             }
             else

@@ -25,6 +25,12 @@ internal static unsafe partial class Sgemm
     /// <summary>Columns of the wide tile; also the stack tile's row stride.</summary>
     private const int WideCols = WidePanels * NR;
 
+    /// <summary>Columns of the widest register tile (AVX-512): the unit of <see cref="UnpackedColumns"/>.</summary>
+    public const int WideColumns = WideCols;
+
+    /// <summary>Column panels in <see cref="WideColumns"/>.</summary>
+    public const int WidePanelCount = WidePanels;
+
     /// <summary>A compile-time panel count (1–4).</summary>
     private interface IPanelCount
     {
@@ -51,35 +57,40 @@ internal static unsafe partial class Sgemm
     /// <paramref name="rowLimit"/> and <paramref name="colLimit"/>, from K slice <paramref name="pc"/>..+<paramref name="kc"/>
     /// (<paramref name="k"/> is the packed operands' full depth).
     /// </summary>
+    /// <remarks>
+    /// <paramref name="ldb"/> is 0 when <paramref name="packedB"/> is packed; otherwise B is read in place, row-major with
+    /// that row stride, and the tile must be a whole 64 columns wide.
+    /// </remarks>
     private static void WideTile(float* packedA, float* packedB, float* c, long ldc, int rowLimit, int colLimit, int k, int pc, int kc,
-        int ib, int jb, in Epilogue e, SliceMode mode)
+        int ib, int jb, in Epilogue e, SliceMode mode, long ldb = 0)
     {
         int rows = Math.Min(MR, rowLimit - ib), cols = Math.Min(WideCols, colLimit - jb);
         // Packed blocks are k-major, so slice pc of a block starts pc steps in.
         float* a = packedA + (long)ib * k + (long)pc * MR;
-        float* b = packedB + (long)jb * k + (long)pc * NR;
+        float* b = ldb == 0 ? packedB + (long)jb * k + (long)pc * NR : packedB + pc * ldb + jb;
+        // Packed panels are NR·k floats apart and advance NR per k step; in place they are NR apart and advance a row.
+        long panelStride = ldb == 0 ? (long)NR * k : NR, bStep = ldb == 0 ? NR : ldb;
         int panels = (cols + NR - 1) / NR;
-        if (panels == 1)
+        if (panels == 1 && ldb == 0)
         {
             // One panel has only 6 independent sums: the 6 × 16 kernel's two K phases hide the FMA latency better.
             MicroKernel(a, b, kc, c + ib * ldc + jb, ldc, rows, cols, ib, jb, e, mode);
             return;
         }
-        long panelStride = (long)NR * k;
         float* ct = c + ib * ldc + jb;
         if (rows == MR && cols == WideCols && !e.Accumulate && e.Alpha == 1f)
         {
             // A full tile goes straight to C: raw sums (added to the earlier slices' partial sums), then the epilogue in place.
-            Compute<FourPanels>(a, b, panelStride, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last);
+            Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last);
             if (mode is SliceMode.Whole or SliceMode.Last) FinishFullBlock(ct, ldc, ib, jb, e);
             return;
         }
         float* tile = stackalloc float[MR * WideCols];
         switch (panels)
         {
-            case 2: Compute<TwoPanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
-            case 3: Compute<ThreePanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
-            default: Compute<FourPanels>(a, b, panelStride, kc, tile, WideCols, add: false); break;
+            case 2: Compute<TwoPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
+            case 3: Compute<ThreePanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
+            default: Compute<FourPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
         }
         for (int r = 0; r < rows; r++)
         {
@@ -93,7 +104,7 @@ internal static unsafe partial class Sgemm
 
     /// <summary>The register tile: the 6 rows of <paramref name="a"/> times <typeparamref name="TPanels"/> panels from <paramref name="b"/>, stored to (or, with <paramref name="add"/>, added to) 6 rows of <paramref name="dst"/> <paramref name="ldd"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute<TPanels>(float* a, float* b, long panelStride, int k, float* dst, long ldd, bool add)
+    private static void Compute<TPanels>(float* a, float* b, long panelStride, long bStep, int k, float* dst, long ldd, bool add)
         where TPanels : struct, IPanelCount
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -116,10 +127,10 @@ internal static unsafe partial class Sgemm
             { var s = Vector512.Create(a[4]); c40 = Avx512F.FusedMultiplyAdd(s, x0, c40); c41 = Avx512F.FusedMultiplyAdd(s, x1, c41); if (TPanels.Count > 2) c42 = Avx512F.FusedMultiplyAdd(s, x2, c42); if (TPanels.Count > 3) c43 = Avx512F.FusedMultiplyAdd(s, x3, c43); }
             { var s = Vector512.Create(a[5]); c50 = Avx512F.FusedMultiplyAdd(s, x0, c50); c51 = Avx512F.FusedMultiplyAdd(s, x1, c51); if (TPanels.Count > 2) c52 = Avx512F.FusedMultiplyAdd(s, x2, c52); if (TPanels.Count > 3) c53 = Avx512F.FusedMultiplyAdd(s, x3, c53); }
             a += MR;
-            b += NR;
-            b1 += NR;
-            if (TPanels.Count > 2) b2 += NR;
-            if (TPanels.Count > 3) b3 += NR;
+            b += bStep;
+            b1 += bStep;
+            if (TPanels.Count > 2) b2 += bStep;
+            if (TPanels.Count > 3) b3 += bStep;
         }
         if (add)
         {
@@ -137,6 +148,40 @@ internal static unsafe partial class Sgemm
         c30.Store(dst + 3 * ldd); c31.Store(dst + 3 * ldd + NR); if (TPanels.Count > 2) c32.Store(dst + 3 * ldd + 2 * NR); if (TPanels.Count > 3) c33.Store(dst + 3 * ldd + 3 * NR);
         c40.Store(dst + 4 * ldd); c41.Store(dst + 4 * ldd + NR); if (TPanels.Count > 2) c42.Store(dst + 4 * ldd + 2 * NR); if (TPanels.Count > 3) c43.Store(dst + 4 * ldd + 3 * NR);
         c50.Store(dst + 5 * ldd); c51.Store(dst + 5 * ldd + NR); if (TPanels.Count > 2) c52.Store(dst + 5 * ldd + 2 * NR); if (TPanels.Count > 3) c53.Store(dst + 5 * ldd + 3 * NR);
+    }
+
+    /// <summary>
+    /// Columns [<paramref name="col0"/>, +64·<paramref name="groups"/>) of C = A·B with B read in place (row-major, row
+    /// stride <paramref name="ldb"/>; whole 64-column groups only, so no load passes a row's end), cache-blocked over K like
+    /// <see cref="BlockedPanels"/> when <see cref="UsesBlocking"/> says so. For a 1×1 conv, whose B is its input: packing it
+    /// would copy K·N floats per call. AVX-512 only.
+    /// </summary>
+    public static void UnpackedColumns(float* packedA, float* b, long ldb, float* c, long ldc, int m, int k, in Epilogue e, int col0, int groups)
+    {
+        int rowBlocks = RowBlocks(m), n = col0 + groups * WideCols;
+        if (!UsesBlocking(m, k, e))
+        {
+            for (int g = 0; g < groups; g++)
+            for (int rb = 0; rb < rowBlocks; rb++)
+            {
+                WideTile(packedA, b, c, ldc, m, n, k, 0, k, rb * MR, col0 + g * WideCols, e, SliceMode.Whole, ldb);
+            }
+            return;
+        }
+        for (int pc = 0; pc < k; pc += KC)
+        {
+            int kc = Math.Min(KC, k - pc);
+            var mode = pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+            for (int rb0 = 0; rb0 < rowBlocks; rb0 += MCBlocks)
+            {
+                int rb1 = Math.Min(rowBlocks, rb0 + MCBlocks);
+                for (int g = 0; g < groups; g++)
+                for (int rb = rb0; rb < rb1; rb++)
+                {
+                    WideTile(packedA, b, c, ldc, m, n, k, pc, kc, rb * MR, col0 + g * WideCols, e, mode, ldb);
+                }
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

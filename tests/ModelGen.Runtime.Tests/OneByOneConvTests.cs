@@ -1,0 +1,55 @@
+using ModelGen.Runtime;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// 1×1 convs, whose B operand is the input itself: whole 64-column groups are multiplied reading it in place
+/// (AVX-512), the remaining columns from a packed copy. Output maps of exactly one group, groups plus a tail,
+/// only a tail, K long enough to be split into slices, batch 2 over the pool, and a map large enough for
+/// batch-1 column-range parts. Fewer than 64 output channels or more than 64 pixels, so the channel-major
+/// kernel takes them. Each case runs twice on different inputs. Tolerance: rel 1e-4, abs 1e-4 (sums of up
+/// to 600 terms vs double).
+/// </summary>
+public class OneByOneConvTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int[], int> Cases() => new()
+    {
+        // x shape, output channels
+        { [1, 20, 8, 8], 7 },      // 64 pixels: exactly one group
+        { [1, 33, 10, 13], 12 },   // 130 pixels: two groups and a 2-column tail
+        { [1, 16, 7, 9], 30 },     // 63 pixels: a tail only
+        { [1, 600, 9, 15], 13 },   // K = 600: three slices over in-place B
+        { [2, 24, 17, 17], 50 },   // batch 2: images over the pool
+        { [1, 64, 56, 56], 40 },   // 3136 pixels, 8M multiply-adds: column ranges on the pool
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OneByOneConvMatchesReference(int[] xs, int m)
+    {
+        int[] ws = [m, xs[1], 1, 1];
+        int[] ys = [xs[0], m, xs[2], xs[3]];
+        var x = Data.Random(xs.Sum() + 7, Data.Count(xs));
+        var w = Data.Random(m + 8, Data.Count(ws));
+        var b = Data.Random(9, m);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = plan.Weight("W", w, ws);
+        int ib = plan.Weight("B", b, [m]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, ib], [iy], PlanAttribute.String("activation", "Relu"));
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        executor.SetInput<float>(0, Data.Random(66, x.Length, -5f, 5f));
+        executor.Run();
+        executor.SetInput<float>(0, x);
+        executor.Run();
+        var y = new float[Data.Count(ys)];
+        executor.GetOutput<float>(0, y);
+        var expected = Reference.Conv(x, xs, w, ws, b, 1, [1, 1], [0, 0, 0, 0], [1, 1], ys).Select(v => Math.Max(v, 0f)).ToArray();
+        Data.Close(expected, y, Rel, Abs);
+    }
+}
