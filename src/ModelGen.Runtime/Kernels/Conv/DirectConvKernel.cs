@@ -57,6 +57,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly float* _padded;      // one buffer per part (units mode) or one shared (tiles mode)
     private readonly int* _taps;          // [k]
     private readonly int* _base, _dest, _lanes; // [vectors]
+    private readonly float* _keep;        // [vectors][16] where vectors run across output rows (see the constructor), else null
     private readonly int _vectors, _perTile, _tiles;
     private readonly int _rows, _blocks;  // rows per block (R) and blocks per group
     private readonly delegate*<in DirectConvArgs, void> _full, _tail;
@@ -139,21 +140,41 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _rowFloats + q % _sw * _phaseFloats + q / _sw);
         }
 
-        // Output vectors: each output row split into 16-wide pieces, the last one partial; or, where the padded input
-        // is laid out exactly like the output (1x1 at stride 1: padded map = output map), the whole map as one row, so a 13x13 map is
-        // 11 vectors, not 13 of 13 lanes.
-        bool flat = g.KernelSize == 1 && g.Stride[0] == 1 && g.Stride[1] == 1 && g.Stride[2] == 1 && plane == g.OutSize;
+        // Output vectors: each output row split into 16-wide pieces, the last one partial. Where the output rows
+        // follow the padded rows one for one (stride 1 along height and width, one depth slice), the vectors instead
+        // run along the padded rows as one line, p = row · padded width + column, and keep only the lanes whose
+        // column is an output column (packed to the front before the store): a 55x55 map is 196 vectors instead of
+        // 220 (55 = 16 + 16 + 16 + 7), a 27x27 one 49 instead of 54. For a 1x1 conv at stride 1 the padded map is
+        // the output map and every lane is kept.
         int perRow = (g.Out[2] + DirectConvTile.Width - 1) / DirectConvTile.Width;
-        _vectors = flat ? (g.OutSize + DirectConvTile.Width - 1) / DirectConvTile.Width : g.Out[0] * g.Out[1] * perRow;
+        int rowVectors = g.Out[0] * g.Out[1] * perRow;
+        bool lineUp = g.Out[0] == 1 && g.Stride[1] == 1 && g.Stride[2] == 1;
+        long linePositions = (long)(g.Out[1] - 1) * _rowFloats + g.Out[2];
+        int lineVectors = (int)((linePositions + DirectConvTile.Width - 1) / DirectConvTile.Width);
+        bool line = lineUp && lineVectors < rowVectors;
+        _vectors = line ? lineVectors : rowVectors;
         _base = (int*)context.Scratch((long)_vectors * 4);
         _dest = (int*)context.Scratch((long)_vectors * 4);
         _lanes = (int*)context.Scratch((long)_vectors * 4);
-        if (flat)
+        if (line)
         {
+            bool gaps = _rowFloats != g.Out[2];
+            if (gaps) _keep = (float*)context.Scratch((long)_vectors * DirectConvTile.Width * 4);
             for (int v = 0; v < _vectors; v++)
             {
-                _base[v] = _dest[v] = v * DirectConvTile.Width;
-                _lanes[v] = Math.Min(DirectConvTile.Width, g.OutSize - v * DirectConvTile.Width);
+                int p0 = v * DirectConvTile.Width;
+                _base[v] = p0;
+                // Outputs before p0: the whole rows above it and the output columns of its own row.
+                _dest[v] = p0 / _rowFloats * g.Out[2] + Math.Min(p0 % _rowFloats, g.Out[2]);
+                int kept = 0;
+                for (int i = 0; i < DirectConvTile.Width; i++)
+                {
+                    int p = p0 + i;
+                    bool output = p < linePositions && p % _rowFloats < g.Out[2];
+                    if (output) kept++;
+                    if (gaps) _keep[(long)v * DirectConvTile.Width + i] = output ? BitConverter.Int32BitsToSingle(-1) : 0f;
+                }
+                _lanes[v] = kept;
             }
         }
         else
@@ -294,6 +315,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             args.Base = _base + v0;
             args.Dest = _dest + v0;
             args.Lanes = _lanes + v0;
+            args.Keep = _keep == null ? null : _keep + (long)v0 * DirectConvTile.Width;
             args.Output = y + (long)blk * _rows * outSize;
             args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
             if (vt == vectorTiles - 1) _tail(in args);
