@@ -6,7 +6,7 @@ using ModelGen.Runtime.Kernels.Conv;
 namespace ModelGen.Runtime.Tests;
 
 /// <summary>
-/// The direct Conv kernel (stride 1 along the width, small maps; AVX-512 machines) against the definition:
+/// The direct Conv kernel (stride 1 or 2 along the width, small maps; AVX-512 machines) against the definition:
 /// every tile shape (1–8 rows per block, 1–4 vectors, partial vectors), pads wider than the kernel's reach,
 /// dilation, height strides, groups, 1-D and 3-D, bias or none, each fused activation, batches (units over
 /// the worker pool) and batch 1 over 1M multiply-adds (tiles over the pool), with weights in the blob or
@@ -34,6 +34,24 @@ public class DirectConvTests
         { [8, 1, 28, 28], [10, 1, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },      // batch 8, 1.6M multiply-adds: units over the pool
         { [3, 10, 14, 14], [16, 10, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], false, "Relu" },   // odd unit count over the pool
         { [1, 16, 24, 24], [24, 16, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },        // batch 1, 2M multiply-adds: tiles over the pool
+        // Width stride 2 (each padded row split into even and odd columns): SqueezeNet's first conv unpadded on an odd
+        // width (18 outputs: 16 + 2), ResNet's 7x7/2 pad 3 with 32x32 outputs over 2.4M multiply-adds (tiles over the
+        // pool), an odd left pad with an even kernel, dilation 2, groups with batch 2, 1-D, and an odd input width
+        // whose last column lands in either phase.
+        { [1, 3, 37, 37], [12, 3, 3, 3], 1, [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },
+        { [1, 3, 64, 64], [16, 3, 7, 7], 1, [2, 2], [3, 3, 3, 3], [1, 1], true, "Relu" },
+        { [1, 2, 9, 40], [5, 2, 3, 4], 1, [1, 2], [1, 3, 0, 2], [1, 1], false, "" },
+        { [1, 2, 12, 45], [6, 2, 3, 3], 1, [2, 2], [2, 3, 2, 1], [2, 2], true, "Tanh" },
+        { [2, 4, 10, 21], [6, 2, 3, 3], 2, [1, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },
+        { [1, 3, 70], [5, 3, 5], 1, [2], [2, 1], [1], true, "" },
+        { [1, 1, 5, 33], [3, 1, 3, 5], 1, [1, 2], [1, 1, 1, 0], [1, 1], true, "" },
+        // 1x1 from few channels: unpadded stride 1 runs the whole map as one row (13x13 = 10 vectors + 9 lanes), with
+        // batch 3 and groups over the pool; padded 1x1 (its padded map is its output map) runs flat too, strided keeps rows.
+        { [1, 16, 13, 13], [24, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1], true, "Relu" },
+        { [3, 8, 9, 7], [10, 4, 1, 1], 2, [1, 1], [0, 0, 0, 0], [1, 1], false, "" },
+        { [1, 64, 55, 55], [64, 64, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1], true, "Relu" },
+        { [1, 8, 7, 9], [5, 8, 1, 1], 1, [1, 1], [1, 0, 1, 2], [1, 1], true, "" },
+        { [1, 8, 11, 13], [6, 8, 1, 1], 1, [2, 2], [0, 0, 0, 0], [1, 1], true, "" },
     };
 
     [Theory]
@@ -50,13 +68,17 @@ public class DirectConvTests
     }
 
     [Fact]
-    public unsafe void FactoryPicksTheDirectKernelOnlyForStrideOneWidthAndSmallMaps()
+    public unsafe void FactoryPicksTheDirectKernelOnlyForWidthStrideOneOrTwoSmallMapsAndNarrowOneByOnes()
     {
         if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; elsewhere every Conv takes im2col + SGEMM
         Assert.True(Applies([1, 10, 14, 14], [16, 10, 5, 5], [1, 1], [1, 16, 14, 14]));
         Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [2, 1], [1, 8, 7, 14]));  // a height stride is fine
-        Assert.False(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7])); // a width stride needs gathers
-        Assert.False(Applies([1, 8, 14, 14], [16, 8, 1, 1], [1, 1], [1, 16, 14, 14])); // 1x1: SGEMM reads the input directly
+        Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7]));  // width stride 2: two phases per row
+        Assert.False(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 3], [1, 8, 14, 5])); // a wider width stride: im2col
+        Assert.True(Applies([1, 3, 224, 224], [64, 3, 7, 7], [2, 2], [1, 64, 109, 109]));      // ResNet's first conv (unpadded here)
+        Assert.False(Applies([1, 256, 28, 28], [256, 256, 3, 3], [2, 2], [1, 256, 13, 13])); // stride 2 over 768 KB padded: SGEMM
+        Assert.True(Applies([1, 8, 14, 14], [16, 8, 1, 1], [1, 1], [1, 16, 14, 14]));     // 1x1 from few channels
+        Assert.False(Applies([1, 128, 14, 14], [16, 128, 1, 1], [1, 1], [1, 16, 14, 14])); // 1x1 from many: SGEMM reads the input directly
         Assert.True(Applies([1, 64, 56, 56], [64, 64, 3, 3], [1, 1], [1, 64, 54, 54]));
         Assert.False(Applies([1, 128, 56, 56], [64, 128, 3, 3], [1, 1], [1, 64, 54, 54])); // a padded input over 1 MB: SGEMM
         Assert.False(Applies([1, 64, 14, 14], [512, 64, 3, 3], [1, 1], [1, 512, 12, 12])); // over 256 output channels: SGEMM

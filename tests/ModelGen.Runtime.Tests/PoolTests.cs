@@ -23,6 +23,16 @@ public class PoolTests
         { true, [1, 2, 9, 64], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { true, [1, 2, 8, 9], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { true, [6, 16, 28, 28], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false }, // 75K taps: planes over the worker pool
+        // Any window width at column stride 1 or 2 (MaxPoolRows): ResNet's 3x3/2 pad 1 with batch 2 and ceil_mode over
+        // 4 vectors of outputs (the last partial), wide and even windows with asymmetric pads, a window wider than
+        // one vector, stride 1, two-column windows whose last is partial, and a batch over the worker pool.
+        { true, [2, 3, 23, 111], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], true, false },
+        { true, [1, 2, 13, 37], [5, 4], [2, 2], [2, 1, 1, 2], [1, 1], false, false },
+        { true, [1, 2, 9, 40], [2, 7], [1, 2], [0, 3, 0, 3], [1, 1], true, false },
+        { true, [1, 2, 7, 50], [2, 19], [3, 2], [1, 9, 0, 5], [1, 1], false, false },
+        { true, [1, 2, 11, 29], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], false, false },
+        { true, [1, 2, 6, 35], [1, 5], [1, 1], [0, 2, 0, 2], [1, 1], true, false },
+        { true, [4, 32, 27, 27], [3, 3], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
         { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },
@@ -38,6 +48,9 @@ public class PoolTests
     [Theory]
     [InlineData(3, 2, 1)]
     [InlineData(2, 2, 0)] // MaxPoolPairs
+    [InlineData(3, 2, 0)] // MaxPoolRows, stride 2
+    [InlineData(4, 2, 2)]
+    [InlineData(3, 1, 1)] // MaxPoolRows, stride 1
     public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax(int k, int stride, int pad)
     {
         int[] xs = [1, 2, 9, 37];

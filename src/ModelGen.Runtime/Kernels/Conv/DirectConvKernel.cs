@@ -6,10 +6,12 @@ using ModelGen.Runtime.Threading;
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
-/// Conv with stride 1 along the width, computed directly (no im2col matrix): the input of each
+/// Conv with stride 1 or 2 along the width, computed directly (no im2col matrix): the input of each
 /// (image, group) unit is copied once into a zero-bordered plane, and every tile of R output
 /// channels × V·16 output pixels sums its taps as vector loads from that plane
-/// (<see cref="DirectConvTile"/>). For convs with few channels and small maps, im2col + SGEMM
+/// (<see cref="DirectConvTile"/>). At width stride 2 each padded row is stored as its even columns
+/// then its odd columns (two phases), so a tap's 16 output pixels, which read every other column,
+/// are again one contiguous load: column 2j + q is phase q mod 2 at index j + q / 2. For convs with few channels and small maps, im2col + SGEMM
 /// spends most of its time gathering the unrolled matrix (K·N scattered reads to feed K·N·M/16 FMAs
 /// with M of 10–16) and padding M up to the micro-kernel's rows; here the input is read in place and
 /// the rows are split into even blocks (10 = 5 + 5). Groups, dilation, any height/depth stride,
@@ -25,17 +27,37 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     /// <summary>Largest padded input of one unit (floats, 1 MB): it should stay in L2 while every tile reads it.</summary>
     private const long MaxPaddedFloats = 256 * 1024;
 
+    /// <summary>
+    /// Largest padded input at width stride 2 (floats, 768 KB). Measured in ResNet-50 (one thread, against im2col +
+    /// SGEMM): the 7x7/2 3->64 conv on 224x224 (161K floats) 2.1 -> 1.3 ms, but the 3x3/2 256->256 conv on 28x28
+    /// (246K) 1.57 -> 1.84 ms and the 3x3/2 128->128 on 56x56 (445K) no faster; a stride-2 unit reads four input
+    /// floats per output pixel, so a large one falls out of L2 while the channel blocks re-read it.
+    /// </summary>
+    private const long MaxPaddedFloatsStride2 = 192 * 1024;
+
     /// <summary>Most output channels per group (each block of up to 8 re-reads the whole padded input).</summary>
     private const int MaxOutputChannels = 256;
+
+    /// <summary>
+    /// Most input channels per group of a 1x1 conv taken here. Measured in SqueezeNet (one thread, against im2col +
+    /// SGEMM, which packs no im2col for a 1x1): with 16–64 input channels the direct kernel took 0.55–0.9x the time
+    /// (64x16 on 55x55 95 -> 51-54 us, 128x32 on 27x27 59-61 -> 39 us, 256x64 on 13x13 46 -> 33 us), with 128 about
+    /// the same, with 256–512 1.1–1.2x.
+    /// </summary>
+    private const int MaxOneByOneChannels = 64;
 
     private readonly WindowGeometry _g;
     private readonly float* _x, _w, _y, _bias;
     private readonly int _batch, _groups, _cPerGroup, _mPerGroup, _k;
     private readonly int _pd, _ph, _pw;
+    private readonly int _sw;             // width stride: phases per padded row
+    private readonly int _phaseFloats;    // one phase of a padded row (⌈pw / sw⌉)
+    private readonly int _rowFloats;      // one padded row, all phases
     private readonly long _paddedFloats;  // one unit's padded input plus read slack
     private readonly float* _padded;      // one buffer per part (units mode) or one shared (tiles mode)
     private readonly int* _taps;          // [k]
     private readonly int* _base, _dest, _lanes; // [vectors]
+    private readonly float* _keep;        // [vectors][16] where vectors run across output rows (see the constructor), else null
     private readonly int _vectors, _perTile, _tiles;
     private readonly int _rows, _blocks;  // rows per block (R) and blocks per group
     private readonly delegate*<in DirectConvArgs, void> _full, _tail;
@@ -57,10 +79,11 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         long groups = context.Step.GetInt("group", 1);
         if (groups < 1 || xs[1] % groups != 0 || ws[0] % groups != 0 || ws[0] / groups > MaxOutputChannels) return false;
         long[]? strides = context.Step.GetInts("strides");
-        if (strides is not null && strides.Length > 0 && strides[^1] != 1) return false;
+        if (strides is not null && strides.Length > 0 && strides[^1] != 1 && strides[^1] != 2) return false;
         long kernel = 1;
         for (int d = 2; d < ws.Length; d++) kernel *= ws[d];
-        if (kernel == 1) return false; // 1x1: SGEMM reads the input as B without any im2col
+        // 1x1: SGEMM reads the input as B without any im2col, and wins from about 128 input channels.
+        if (kernel == 1 && xs[1] / groups > MaxOneByOneChannels) return false;
         int[] ys = context.Output(0).Shape;
         if (ys.Length != xs.Length) return false;
         // The padded input of one group: a padded dim covers the input and every window, (out - 1) * stride + reach.
@@ -72,7 +95,8 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             long dilation = dilations is not null && dilations.Length == xs.Length - 2 ? dilations[d - 2] : 1;
             padded *= Math.Max(xs[d], (ys[d] - 1) * stride + (ws[d] - 1) * dilation + 1) + stride;
         }
-        return padded <= MaxPaddedFloats;
+        bool strideTwo = strides is not null && strides.Length > 0 && strides[^1] == 2;
+        return padded <= (strideTwo ? MaxPaddedFloatsStride2 : MaxPaddedFloats);
     }
 
     public DirectConvKernel(BindContext context)
@@ -81,7 +105,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         (_batch, _groups, _cPerGroup, _mPerGroup, _g, _k) =
             (shape.Batch, shape.Groups, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
         var g = _g;
-        if (g.Stride[2] != 1) throw context.Fail("the direct Conv kernel needs stride 1 along the width");
+        if (g.Stride[2] != 1 && g.Stride[2] != 2) throw context.Fail("the direct Conv kernel needs stride 1 or 2 along the width");
         _x = context.FloatInput(0);
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
@@ -98,7 +122,10 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _pd = PaddedExtent(g, 0);
         _ph = PaddedExtent(g, 1);
         _pw = PaddedExtent(g, 2);
-        long plane = (long)_pd * _ph * _pw;
+        _sw = g.Stride[2];
+        _phaseFloats = (_pw + _sw - 1) / _sw;
+        _rowFloats = _sw * _phaseFloats;
+        long plane = (long)_pd * _ph * _rowFloats;
         // A partial vector's unused lanes read up to Width - 1 floats past the last row.
         _paddedFloats = (_cPerGroup * plane + DirectConvTile.Width + 15) / 16 * 16;
 
@@ -109,23 +136,58 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         for (int kh = 0; kh < g.Kernel[1]; kh++)
         for (int kw = 0; kw < g.Kernel[2]; kw++)
         {
-            _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _pw + kw * g.Dilation[2]);
+            int q = kw * g.Dilation[2]; // column s·j + q of output pixel j: phase q mod s, index j + q / s
+            _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _rowFloats + q % _sw * _phaseFloats + q / _sw);
         }
 
-        // Output vectors: each output row split into 16-wide pieces, the last one partial.
+        // Output vectors: each output row split into 16-wide pieces, the last one partial. Where the output rows
+        // follow the padded rows one for one (stride 1 along height and width, one depth slice), the vectors instead
+        // run along the padded rows as one line, p = row · padded width + column, and keep only the lanes whose
+        // column is an output column (packed to the front before the store): a 55x55 map is 196 vectors instead of
+        // 220 (55 = 16 + 16 + 16 + 7), a 27x27 one 49 instead of 54. For a 1x1 conv at stride 1 the padded map is
+        // the output map and every lane is kept.
         int perRow = (g.Out[2] + DirectConvTile.Width - 1) / DirectConvTile.Width;
-        _vectors = g.Out[0] * g.Out[1] * perRow;
+        int rowVectors = g.Out[0] * g.Out[1] * perRow;
+        bool lineUp = g.Out[0] == 1 && g.Stride[1] == 1 && g.Stride[2] == 1;
+        long linePositions = (long)(g.Out[1] - 1) * _rowFloats + g.Out[2];
+        int lineVectors = (int)((linePositions + DirectConvTile.Width - 1) / DirectConvTile.Width);
+        bool line = lineUp && lineVectors < rowVectors;
+        _vectors = line ? lineVectors : rowVectors;
         _base = (int*)context.Scratch((long)_vectors * 4);
         _dest = (int*)context.Scratch((long)_vectors * 4);
         _lanes = (int*)context.Scratch((long)_vectors * 4);
-        int v = 0;
-        for (int od = 0; od < g.Out[0]; od++)
-        for (int oh = 0; oh < g.Out[1]; oh++)
-        for (int ow = 0; ow < g.Out[2]; ow += DirectConvTile.Width, v++)
+        if (line)
         {
-            _base[v] = (od * g.Stride[0] * _ph + oh * g.Stride[1]) * _pw + ow;
-            _dest[v] = (od * g.Out[1] + oh) * g.Out[2] + ow;
-            _lanes[v] = Math.Min(DirectConvTile.Width, g.Out[2] - ow);
+            bool gaps = _rowFloats != g.Out[2];
+            if (gaps) _keep = (float*)context.Scratch((long)_vectors * DirectConvTile.Width * 4);
+            for (int v = 0; v < _vectors; v++)
+            {
+                int p0 = v * DirectConvTile.Width;
+                _base[v] = p0;
+                // Outputs before p0: the whole rows above it and the output columns of its own row.
+                _dest[v] = p0 / _rowFloats * g.Out[2] + Math.Min(p0 % _rowFloats, g.Out[2]);
+                int kept = 0;
+                for (int i = 0; i < DirectConvTile.Width; i++)
+                {
+                    int p = p0 + i;
+                    bool output = p < linePositions && p % _rowFloats < g.Out[2];
+                    if (output) kept++;
+                    if (gaps) _keep[(long)v * DirectConvTile.Width + i] = output ? BitConverter.Int32BitsToSingle(-1) : 0f;
+                }
+                _lanes[v] = kept;
+            }
+        }
+        else
+        {
+            int v = 0;
+            for (int od = 0; od < g.Out[0]; od++)
+            for (int oh = 0; oh < g.Out[1]; oh++)
+            for (int ow = 0; ow < g.Out[2]; ow += DirectConvTile.Width, v++)
+            {
+                _base[v] = (od * g.Stride[0] * _ph + oh * g.Stride[1]) * _rowFloats + ow;
+                _dest[v] = (od * g.Out[1] + oh) * g.Out[2] + ow;
+                _lanes[v] = Math.Min(DirectConvTile.Width, g.Out[2] - ow);
+            }
         }
 
         // Even blocks of at most MaxRows channels (10 = 5 + 5, not 8 + 2), and as many vectors as fit the registers.
@@ -253,6 +315,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             args.Base = _base + v0;
             args.Dest = _dest + v0;
             args.Lanes = _lanes + v0;
+            args.Keep = _keep == null ? null : _keep + (long)v0 * DirectConvTile.Width;
             args.Output = y + (long)blk * _rows * outSize;
             args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
             if (vt == vectorTiles - 1) _tail(in args);
@@ -265,7 +328,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         var g = _g;
         int id0 = g.In[0], ih0 = g.In[1], iw0 = g.In[2];
-        long plane = (long)_pd * _ph * _pw;
+        long plane = (long)_pd * _ph * _rowFloats;
         for (int c = 0; c < _cPerGroup; c++)
         {
             float* xc = x + (long)c * id0 * ih0 * iw0;
@@ -273,11 +336,59 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             for (int d = 0; d < id0; d++)
             for (int h = 0; h < ih0; h++)
             {
-                float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _pw + g.PadBegin[2];
-                CopyRow(xc + ((long)d * ih0 + h) * iw0, to, iw0);
+                float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _rowFloats;
+                if (_sw == 1) CopyRow(xc + ((long)d * ih0 + h) * iw0, to + g.PadBegin[2], iw0);
+                else SplitRow(xc + ((long)d * ih0 + h) * iw0, to, iw0, g.PadBegin[2]);
             }
         }
     }
+
+    /// <summary>
+    /// Copies a row into the two phases of a padded row (width stride 2): input column i is padded column
+    /// p = i + <paramref name="padBegin"/>, stored in phase p mod 2 at index p / 2. 32 input columns at a time:
+    /// one permute pair splits them into 16 even and 16 odd ones.
+    /// </summary>
+    private void SplitRow(float* from, float* to, int n, int padBegin)
+    {
+        // Even input columns 2t go to phase (padBegin mod 2) at index t + padBegin / 2; odd ones 2t + 1 to the
+        // other phase at index t + (padBegin + 1) / 2.
+        float* evens = to + (padBegin & 1) * _phaseFloats + (padBegin >> 1);
+        float* odds = to + ((padBegin + 1) & 1) * _phaseFloats + ((padBegin + 1) >> 1);
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        int evenCount = (n + 1) >> 1, oddCount = n >> 1;
+        for (int t = 0; t < evenCount; t += 16)
+        {
+            int i = 2 * t;
+            Vector512<float> lo, hi;
+            if (i + 32 <= n)
+            {
+                lo = Vector512.Load(from + i);
+                hi = Vector512.Load(from + i + 16);
+            }
+            else
+            {
+                lo = Avx512F.MaskLoad(from + i, Mask(n - i), Vector512<float>.Zero);
+                hi = Avx512F.MaskLoad(from + i + 16, Mask(n - i - 16), Vector512<float>.Zero);
+            }
+            var e = Avx512F.PermuteVar16x32x2(lo, even, hi);
+            var o = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+            if (t + 16 <= oddCount)
+            {
+                e.Store(evens + t);
+                o.Store(odds + t);
+            }
+            else
+            {
+                Avx512F.MaskStore(evens + t, Mask(evenCount - t), e);
+                Avx512F.MaskStore(odds + t, Mask(oddCount - t), o);
+            }
+        }
+    }
+
+    /// <summary>The first <paramref name="lanes"/> lanes set (none for 0 or less).</summary>
+    private static Vector512<float> Mask(int lanes) =>
+        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
 
     /// <summary>Copies a short row with vector moves (the rows here are 10–100 floats; a memcpy call per row costs more than the copy).</summary>
     private static void CopyRow(float* from, float* to, int n)

@@ -35,6 +35,7 @@ internal unsafe struct DirectConvArgs
     public int* Base;       // [V]
     public int* Dest;       // [V]
     public int* Lanes;      // [V]
+    public float* Keep;     // [V][16]: all-ones lanes are the outputs, packed to the front before the store; null when every vector's outputs are its first lanes
     public float* Output;   // the block's first output channel plane
     public int OutSize;
     public int Rows;        // rows of the block that exist (the rest are padding and are not stored)
@@ -132,14 +133,15 @@ internal static unsafe class DirectConvTile
         int rows = a.Rows, n = a.OutSize;
         float* y = a.Output;
         bool relu = a.Epilogue.Activation == ActivationKind.Relu;
-        StoreRow<TV>(y, a.Dest, a.Lanes, relu, a00, a01, a02, a03);
-        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, relu, a10, a11, a12, a13);
-        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, relu, a20, a21, a22, a23);
-        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, relu, a30, a31, a32, a33);
-        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, relu, a40, a41, a42, a43);
-        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, relu, a50, a51, a52, a53);
-        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, relu, a60, a61, a62, a63);
-        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, relu, a70, a71, a72, a73);
+        float* keep = a.Keep;
+        StoreRow<TV>(y, a.Dest, a.Lanes, keep, relu, a00, a01, a02, a03);
+        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, keep, relu, a10, a11, a12, a13);
+        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, keep, relu, a20, a21, a22, a23);
+        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, keep, relu, a30, a31, a32, a33);
+        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, keep, relu, a40, a41, a42, a43);
+        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, keep, relu, a50, a51, a52, a53);
+        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, keep, relu, a60, a61, a62, a63);
+        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, keep, relu, a70, a71, a72, a73);
         if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a);
     }
 
@@ -157,20 +159,28 @@ internal static unsafe class DirectConvTile
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(x, w, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TV>(float* y, int* dest, int* lanes, bool relu,
+    private static void StoreRow<TV>(float* y, int* dest, int* lanes, float* keep, bool relu,
         Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3) where TV : struct, ICount
     {
-        Store(y + dest[0], lanes[0], relu ? Vector512.Max(v0, Vector512<float>.Zero) : v0);
-        if (TV.N > 1) Store(y + dest[1], lanes[1], relu ? Vector512.Max(v1, Vector512<float>.Zero) : v1);
-        if (TV.N > 2) Store(y + dest[2], lanes[2], relu ? Vector512.Max(v2, Vector512<float>.Zero) : v2);
-        if (TV.N > 3) Store(y + dest[3], lanes[3], relu ? Vector512.Max(v3, Vector512<float>.Zero) : v3);
+        Store(y + dest[0], lanes[0], keep, relu ? Vector512.Max(v0, Vector512<float>.Zero) : v0);
+        if (TV.N > 1) Store(y + dest[1], lanes[1], keep == null ? null : keep + Width, relu ? Vector512.Max(v1, Vector512<float>.Zero) : v1);
+        if (TV.N > 2) Store(y + dest[2], lanes[2], keep == null ? null : keep + 2 * Width, relu ? Vector512.Max(v2, Vector512<float>.Zero) : v2);
+        if (TV.N > 3) Store(y + dest[3], lanes[3], keep == null ? null : keep + 3 * Width, relu ? Vector512.Max(v3, Vector512<float>.Zero) : v3);
     }
 
-    /// <summary>Stores the first <paramref name="lanes"/> floats of <paramref name="v"/>; a row's last vector is usually partial.</summary>
+    /// <summary>
+    /// Stores the <paramref name="lanes"/> outputs of <paramref name="v"/>: its first lanes (a row's last vector is
+    /// usually partial), or, with <paramref name="keep"/>, the kept lanes packed to the front (a vector that runs
+    /// over the end of one output row into the next skips the padded columns between them).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, Vector512<float> v)
+    private static void Store(float* y, int lanes, float* keep, Vector512<float> v)
     {
         if (lanes == Width) v.Store(y);
-        else Avx512F.MaskStore(y, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle(), v);
+        else
+        {
+            if (keep != null) v = Avx512F.Compress(Vector512<float>.Zero, Vector512.Load(keep), v);
+            Avx512F.MaskStore(y, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle(), v);
+        }
     }
 }

@@ -7,7 +7,9 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// MaxPool and AveragePool (1-D/2-D/3-D): kernel_shape, strides, pads, auto_pad, ceil_mode,
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
-/// <see cref="Pool2D"/>, or <see cref="MaxPoolPairs"/> for unpadded max windows two columns wide at stride 2; planes are split over the worker pool when there is enough work.
+/// <see cref="Pool2D"/>, or for max pooling <see cref="MaxPoolPairs"/> (unpadded windows two columns wide at stride 2)
+/// or <see cref="MaxPoolRows"/> (any width, pads and ceil_mode at column stride 1 or 2); planes are split over the
+/// worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
 {
@@ -15,6 +17,8 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     private readonly bool _useFast;
     private readonly MaxPoolPairs _pairs;
     private readonly bool _usePairs;
+    private readonly MaxPoolRows _rows;
+    private readonly bool _useRows;
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -54,6 +58,8 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _fast = new Pool2D(_g, max, _countPad);
         _usePairs = max && MaxPoolPairs.Fits(_g);
         _pairs = new MaxPoolPairs(_g);
+        _useRows = max && !_usePairs && MaxPoolRows.Fits(_g);
+        _rows = new MaxPoolRows(_g);
         long taps = _planes * _g.OutSize * _g.KernelSize;
         _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
     }
@@ -74,6 +80,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
             if (_usePairs)
             {
                 _pairs.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
+            if (_useRows)
+            {
+                _rows.Plane(_x + plane * inSize, _y + plane * outSize);
                 continue;
             }
             if (_useFast)
