@@ -89,8 +89,11 @@ public class WorkerPoolTests
         int y = plan.Arena("Y", [128, 64]);
         plan.Output(y);
         plan.Step("Gemm", [a, b], [y]);
+        // Tests outside this collection (big Gemm/Conv cases) may hold the shared pool at that moment, and then
+        // the Gemm rightly runs inline; a few tries make that coincidence vanishingly unlikely.
         long before = WorkerPool.Shared.SharedRuns;
-        plan.Run(Data.Random(2, 128 * 256));
+        var input = Data.Random(2, 128 * 256);
+        for (int i = 0; i < 20 && WorkerPool.Shared.SharedRuns == before; i++) plan.Run(input);
         Assert.True(WorkerPool.Shared.SharedRuns > before, "a 2M multiply-add Gemm did not use the worker pool");
     }
 }

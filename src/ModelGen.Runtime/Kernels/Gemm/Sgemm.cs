@@ -99,6 +99,12 @@ internal static unsafe class Sgemm
     /// <summary>Computes tiles [<paramref name="tileBegin"/>, <paramref name="tileEnd"/>) of C; tiles go panel-major so a packed B panel stays in cache.</summary>
     public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
     {
+        if (m == 1)
+        {
+            // A matrix-vector product: one row block, so tile t is column panel t; row 0 of packed A is x with stride MR.
+            Sgemv.Panels(packedA, MR, packedB, c, n, k, epilogue, 0, tileBegin, tileEnd);
+            return;
+        }
         int rowBlocks = RowBlocks(m);
         for (int t = tileBegin; t < tileEnd; t++)
         {
