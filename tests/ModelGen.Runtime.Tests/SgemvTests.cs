@@ -65,6 +65,38 @@ public unsafe class SgemvTests
         Check(path, k, n, Features.All, Sgemm.MR, 6, 23);
     }
 
+    [Theory]
+    [InlineData(Path.Avx512)]
+    [InlineData(Path.Vector256)]
+    [InlineData(Path.Scalar)]
+    public void EqualColumnsGiveBitEqualResults(Path path)
+    {
+        if (path == Path.Avx512 && !Avx512F.IsSupported) Assert.Skip("no AVX-512 on this machine");
+        // Columns in a 4-panel group, in lone panels and in the partial last panel must be summed in the
+        // same order: constant-weight models put huge equal logits into a softmax, which must stay uniform.
+        const int k = 333, n = 117;
+        var x = Data.Random(1, k);
+        var column = Data.Random(2, k, -100f, 100f);
+        var b = new float[k * n];
+        for (int p = 0; p < k; p++)
+        for (int j = 0; j < n; j++) b[p * n + j] = column[p];
+        var packed = new float[Sgemm.PackedBSize(k, n)];
+        var y = new float[n];
+        fixed (float* px = x, pb = b, ppacked = packed, py = y)
+        {
+            Sgemm.PackB(pb, n, 1, k, n, ppacked);
+            var e = Epilogue.Plain;
+            int panels = Sgemm.ColumnPanels(n);
+            switch (path)
+            {
+                case Path.Avx512: Sgemv.Panels512(px, 1, ppacked, py, n, k, e, 0, 0, panels); break;
+                case Path.Vector256: Sgemv.Panels256(px, 1, ppacked, py, n, k, e, 0, 0, panels); break;
+                default: Sgemv.PanelsScalar(px, 1, ppacked, py, n, k, e, 0, 0, panels); break;
+            }
+        }
+        Assert.All(y, v => Assert.Equal(BitConverter.SingleToInt32Bits(y[0]), BitConverter.SingleToInt32Bits(v)));
+    }
+
     private static void Check(Path path, int k, int n, Features f, long xStride, int panelBegin, int panelEnd)
     {
         const int row = 2;
@@ -109,32 +141,33 @@ public unsafe class SgemvTests
         Data.Close(expected, y, Rel, Abs, $"{path} k={k} n={n} {f} panels [{panelBegin},{panelEnd})");
     }
 
-    public static TheoryData<int, int, bool, string> GemmCases() => new()
+    public static TheoryData<int, int, bool, bool, string> GemmCases() => new()
     {
-        { 1, 1, false, "" },
-        { 13, 37, true, "Relu" },
-        { 196, 128, false, "Relu" },
-        { 784, 512, false, "Relu" }, // 401k multiply-adds: split across the worker pool by column panels
-        { 1000, 1100, true, "Tanh" }, // 1.1M: the tile path's parallel threshold, taken by the vector path instead
+        { 1, 1, false, false, "" },
+        { 13, 37, true, false, "Relu" },
+        { 196, 128, false, true, "Relu" },
+        { 784, 512, false, false, "Relu" }, // 401k multiply-adds: split across the worker pool by column panels
+        { 1000, 1100, true, true, "Tanh" }, // 1.1M: the tile path's parallel threshold, taken by the vector path instead
+        { 2048, 1000, false, true, "" },    // ResNet-50's classifier: 63 panels, the last one partial
     };
 
     [Theory]
     [MemberData(nameof(GemmCases))]
-    public void BatchOneGemmMatchesReference(int k, int n, bool transA, string activation)
+    public void BatchOneGemmMatchesReference(int k, int n, bool transA, bool transB, string activation)
     {
         var a = Data.Random(k, k);
         var b = Data.Random(n, k * n);
         var c = Data.Random(3, n);
         var plan = new TestPlan();
         int ia = plan.Input("A", transA ? [k, 1] : [1, k]);
-        int ib = plan.Weight("B", b, [k, n]);
+        int ib = plan.Weight("B", b, transB ? [n, k] : [k, n]);
         int ic = plan.Weight("C", c, [n]);
         int iy = plan.Arena("Y", [1, n]);
         plan.Output(iy);
-        plan.Step("Gemm", [ia, ib, ic], [iy], PlanAttribute.Int("transA", transA ? 1 : 0), PlanAttribute.Float("alpha", 0.5f),
+        plan.Step("Gemm", [ia, ib, ic], [iy], PlanAttribute.Int("transA", transA ? 1 : 0), PlanAttribute.Int("transB", transB ? 1 : 0), PlanAttribute.Float("alpha", 0.5f),
             PlanAttribute.Float("beta", 2f), PlanAttribute.String("activation", activation));
         var y = plan.Run(a)[0];
-        var expected = Reference.MatMul2D(a, b, 1, k, n);
+        var expected = Reference.MatMul2D(a, b, 1, k, n, transB: transB);
         for (int j = 0; j < n; j++)
         {
             float v = 0.5f * expected[j] + 2f * c[j];

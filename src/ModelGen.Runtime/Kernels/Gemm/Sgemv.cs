@@ -18,6 +18,7 @@ internal static unsafe class Sgemv
     private const int NR = Sgemm.NR;
 
     /// <summary>Panels the AVX-512 kernel computes together (64 columns): 4 streams of B, 8 FMA chains with K unrolled by 2.</summary>
+    /// <remarks>All paths sum each column as two chains, even k and odd k, added at the end (as the tile path's single-row kernel did).</remarks>
     public const int GroupPanels = 4;
 
     /// <summary>
@@ -100,28 +101,25 @@ internal static unsafe class Sgemv
         sums[3] = c3 + d3;
     }
 
-    /// <summary>A lone panel: K unrolled by 4 for 4 chains.</summary>
+    /// <summary>
+    /// A lone panel, with the same two chains (even k, odd k) as <see cref="Dot512x4"/>: every column of
+    /// a row is then summed in the same order wherever its panel falls, so equal columns give bit-equal
+    /// results (a softmax over huge, equal logits — constant-weight test models — stays exactly uniform).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Vector512<float> Dot512x1(float* x, long xStride, float* b, int k)
     {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector512<float> c = default, d = default;
         int p = 0;
-        for (; p + 3 < k; p += 4)
+        for (; p + 1 < k; p += 2)
         {
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[0]), Vector512.Load(b), c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[xStride]), Vector512.Load(b + NR), c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[2 * xStride]), Vector512.Load(b + 2 * NR), c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[3 * xStride]), Vector512.Load(b + 3 * NR), c3);
-            x += 4 * xStride;
-            b += 4 * NR;
+            c = Avx512F.FusedMultiplyAdd(Vector512.Create(x[0]), Vector512.Load(b), c);
+            d = Avx512F.FusedMultiplyAdd(Vector512.Create(x[xStride]), Vector512.Load(b + NR), d);
+            x += 2 * xStride;
+            b += 2 * NR;
         }
-        for (; p < k; p++)
-        {
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(x[0]), Vector512.Load(b), c0);
-            x += xStride;
-            b += NR;
-        }
-        return (c0 + c1) + (c2 + c3);
+        if (p < k) c = Avx512F.FusedMultiplyAdd(Vector512.Create(x[0]), Vector512.Load(b), c);
+        return c + d;
     }
 
     /// <summary>The 256-bit kernel: pairs of panels (two registers each), K unrolled by 2, then a lone panel.</summary>
@@ -223,16 +221,19 @@ internal static unsafe class Sgemv
             int cols = Math.Min(NR, n - col0);
             for (int j = 0; j < cols; j++)
             {
-                float s = 0f;
+                float even = 0f, odd = 0f;
                 float* xp = x;
                 float* bj = b + j;
-                for (int p = 0; p < k; p++)
+                int p = 0;
+                for (; p + 1 < k; p += 2)
                 {
-                    s += *xp * *bj;
-                    xp += xStride;
-                    bj += NR;
+                    even += xp[0] * bj[0];
+                    odd += xp[xStride] * bj[NR];
+                    xp += 2 * xStride;
+                    bj += 2 * NR;
                 }
-                y[col0 + j] = FinishScalar(s, y + col0 + j, col0 + j, rowBias, e);
+                if (p < k) even += *xp * *bj;
+                y[col0 + j] = FinishScalar(even + odd, y + col0 + j, col0 + j, rowBias, e);
             }
         }
     }
