@@ -68,6 +68,17 @@ internal unsafe struct Epilogue
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly Vector512<float> Activate(Vector512<float> v) => Activation switch
+    {
+        ActivationKind.None => v,
+        ActivationKind.Relu => new ReluOp().Invoke(v),
+        ActivationKind.LeakyRelu => new LeakyReluOp(ActivationAlpha).Invoke(v),
+        ActivationKind.Sigmoid => new SigmoidOp().Invoke(v),
+        ActivationKind.Clip => new ClipOp(ActivationMin, ActivationMax).Invoke(v),
+        _ => new TanhOp().Invoke(v),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly float Activate(float v) => Activation switch
     {
         ActivationKind.None => v,

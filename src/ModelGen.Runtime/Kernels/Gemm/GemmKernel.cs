@@ -10,6 +10,7 @@ internal sealed unsafe class GemmKernel : Kernel
     private enum BiasKind { None, Column, Row, Full }
 
     private readonly SgemmJob _job = new();
+    private readonly SgemvJob? _gemv; // M = 1: the matrix-vector path, which reads A in place
     private readonly float* _a;
     private readonly float* _b;
     private readonly long _aRowStride, _aColStride, _bRowStride, _bColStride;
@@ -60,10 +61,18 @@ internal sealed unsafe class GemmKernel : Kernel
         _job.Epilogue.Alpha = context.Step.GetFloat("alpha", 1f);
         _beta = context.Step.GetFloat("beta", 1f);
 
-        _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, k) * 4);
-        _packAPerCall = aSlot.Storage == SlotStorage.Arena;
+        if (m == 1)
+        {
+            // One row of A is contiguous whatever transA says (element p is at a[p]), so it needs no packing.
+            _gemv = new SgemvJob(_job) { X = _a };
+        }
+        else
+        {
+            _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, k) * 4);
+            _packAPerCall = aSlot.Storage == SlotStorage.Arena;
+            if (!_packAPerCall) Sgemm.PackA(_a, _aRowStride, _aColStride, m, k, _job.PackedA);
+        }
         _packBPerCall = bSlot.Storage == SlotStorage.Arena;
-        if (!_packAPerCall) Sgemm.PackA(_a, _aRowStride, _aColStride, m, k, _job.PackedA);
         if (_packBPerCall)
         {
             _job.PackedB = (float*)context.Scratch(Sgemm.PackedBSize(k, n) * 4);
@@ -148,7 +157,8 @@ internal sealed unsafe class GemmKernel : Kernel
             long count = (long)m * n;
             for (long i = 0; i < count; i++) y[i] = _beta * _c[i];
         }
-        if (_packAPerCall) _job.PackAndRun(_a, _aRowStride, _aColStride);
+        if (_gemv != null) _gemv.Run();
+        else if (_packAPerCall) _job.PackAndRun(_a, _aRowStride, _aColStride);
         else _job.Run();
     }
 }

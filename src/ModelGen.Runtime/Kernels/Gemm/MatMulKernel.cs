@@ -9,6 +9,7 @@ namespace ModelGen.Runtime.Kernels.Gemm;
 internal sealed unsafe class MatMulKernel : Kernel
 {
     private readonly SgemmJob _job = new();
+    private readonly SgemvJob? _gemv; // M = 1: the matrix-vector path, which reads A in place
     private readonly float* _a;
     private readonly float* _b;
     private readonly float* _y;
@@ -103,7 +104,9 @@ internal sealed unsafe class MatMulKernel : Kernel
             if (bias.ElementCount != _n) throw context.Fail($"fused bias '{bias.Name}' has {bias.ElementCount} elements, expected N = {_n}");
             _job.Epilogue.ColumnBias = context.FloatInput(2);
         }
-        _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, _k) * 4);
+        // A one-row A (per batch) needs no packing: the vector path reads it where it is.
+        if (m == 1) _gemv = new SgemvJob(_job);
+        else _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, _k) * 4);
         long packedB = Sgemm.PackedBSize(_k, _n);
         _packBPerCall = bSlot.Storage == SlotStorage.Arena;
         if (_packBPerCall)
@@ -128,7 +131,15 @@ internal sealed unsafe class MatMulKernel : Kernel
             if (_packBPerCall) Sgemm.PackB(_b + _bOffsets[t], _n, 1, _k, _n, _job.PackedB);
             else _job.PackedB = _packedBAll + (kn == 0 ? 0 : _bOffsets[t] / kn) * packedB;
             _job.C = _y + (long)t * _job.M * _n;
-            _job.PackAndRun(_a + _aOffsets[t], _k, 1);
+            if (_gemv != null)
+            {
+                _gemv.X = _a + _aOffsets[t];
+                _gemv.Run();
+            }
+            else
+            {
+                _job.PackAndRun(_a + _aOffsets[t], _k, 1);
+            }
         }
     }
 }

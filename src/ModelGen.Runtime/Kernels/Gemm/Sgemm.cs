@@ -100,6 +100,12 @@ internal static unsafe partial class Sgemm
     /// <remarks>A tile is <see cref="MR"/>×<see cref="NR"/>; with AVX-512 neighbouring tiles of the range are computed together as one wide register tile.</remarks>
     public static void Tiles(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int tileBegin, int tileEnd)
     {
+        if (m == 1)
+        {
+            // A matrix-vector product: one row block, so tile t is column panel t; row 0 of packed A is x with stride MR.
+            Sgemv.Panels(packedA, MR, packedB, c, n, k, epilogue, 0, tileBegin, tileEnd);
+            return;
+        }
         int rowBlocks = RowBlocks(m);
         if (Avx512F.IsSupported && m > 1)
         {
