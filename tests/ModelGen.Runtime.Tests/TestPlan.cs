@@ -56,6 +56,25 @@ internal sealed class TestPlan
         return new PlanExecutor(Plan(), weights);
     }
 
+    /// <summary>
+    /// Builds, runs once on other data (seeded <paramref name="staleSeed"/>, in [-5, 5)), then on <paramref name="x"/>,
+    /// and returns output 0: the second call reuses the kernel's scratch buffers, so stale data left there cannot pass.
+    /// </summary>
+    public float[] RunAfterStale(float[] x, int staleSeed)
+    {
+        using var executor = Executor(out var weights);
+        using (weights)
+        {
+            executor.SetInput<float>(0, Data.Random(staleSeed, x.Length, -5f, 5f));
+            executor.Run();
+            executor.SetInput<float>(0, x);
+            executor.Run();
+            var y = new float[_slots[_outputs[0]].ElementCount];
+            executor.GetOutput<float>(0, y);
+            return y;
+        }
+    }
+
     /// <summary>Builds, sets float inputs in order, runs once, returns every float output.</summary>
     public float[][] Run(params float[][] inputs)
     {
