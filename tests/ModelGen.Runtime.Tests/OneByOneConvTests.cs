@@ -23,6 +23,7 @@ public class OneByOneConvTests
         { [1, 600, 9, 15], 13 },   // K = 600: three slices over in-place B
         { [2, 24, 17, 17], 50 },   // batch 2: images over the pool
         { [1, 64, 56, 56], 40 },   // 3136 pixels, 8M multiply-adds: column ranges on the pool
+        { [2, 512, 20, 20], 8 },   // K = 512: an image's 25 panels span two L2-sized panel groups of 16
     };
 
     [Theory]

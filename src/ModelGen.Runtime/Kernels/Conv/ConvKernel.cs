@@ -190,28 +190,27 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         for (int g0 = p0; g0 < p1; g0 += _panelGroup)
         {
             int g1 = Math.Min(p1, g0 + _panelGroup);
+            int packedFrom = g0; // panels [packedFrom, g1) are multiplied from packed B
             if (_direct)
             {
                 // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial]. Whole 64-column
                 // groups read it in place; the rest is packed.
-                int col0 = g0 * Sgemm.NR, cols = Math.Min(n, g1 * Sgemm.NR) - col0;
-                int groups = Avx512F.IsSupported ? cols / Sgemm.WideColumns : 0;
-                if (groups > 0)
+                int inPlace = Avx512F.IsSupported ? (Math.Min(n, g1 * Sgemm.NR) - g0 * Sgemm.NR) / Sgemm.WideColumns : 0;
+                if (inPlace > 0)
                 {
-                    Sgemm.UnpackedColumns(job.PackedA, source, n, job.C, n, _mPerGroup, _k, job.Epilogue, col0, groups);
-                    g0 += groups * Sgemm.WidePanelCount;
-                    if (g0 >= g1) continue;
-                    col0 = g0 * Sgemm.NR;
-                    cols = Math.Min(n, g1 * Sgemm.NR) - col0;
+                    Sgemm.UnpackedColumns(job.PackedA, source, n, job.C, n, _mPerGroup, _k, job.Epilogue, g0 * Sgemm.NR, inPlace);
+                    packedFrom += inPlace * Sgemm.WidePanelCount;
                 }
-                Sgemm.PackB(source + col0, n, 1, _k, cols, job.PackedB + (long)col0 * _k);
+                if (packedFrom >= g1) continue;
+                int col0 = packedFrom * Sgemm.NR;
+                Sgemm.PackB(source + col0, n, 1, _k, Math.Min(n, g1 * Sgemm.NR) - col0, job.PackedB + (long)col0 * _k);
             }
             else
             {
                 _im2col!.PackPanels(source, job.PackedB, g0, g1);
             }
-            if (blocked) Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, g0, g1);
-            else Sgemm.Tiles(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, g0 * rowBlocks, g1 * rowBlocks);
+            if (blocked) Sgemm.BlockedPanels(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, packedFrom, g1);
+            else Sgemm.Tiles(job.PackedA, job.PackedB, job.C, n, _mPerGroup, n, _k, job.Epilogue, packedFrom * rowBlocks, g1 * rowBlocks);
         }
     }
 }
