@@ -372,8 +372,9 @@ internal static unsafe partial class Sgemm
         StoreRow(c, c0 + d0, c1 + d1, cols, row0, col0, e);
     }
 
+    /// <summary>Finishes one row's up-to-<see cref="NR"/> sums with the epilogue and stores them to <paramref name="c"/> (also used by <see cref="Sgemv"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, int cols, int row, int col0, in Epilogue e)
+    internal static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, int cols, int row, int col0, in Epilogue e)
     {
         if (e.Alpha != 1f)
         {

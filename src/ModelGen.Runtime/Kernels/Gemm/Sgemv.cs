@@ -126,21 +126,20 @@ internal static unsafe class Sgemv
     public static void Panels256(float* x, long xStride, float* packedB, float* y, int n, int k, in Epilogue e, int row, int panelBegin, int panelEnd)
     {
         long panelSize = (long)NR * k;
-        float rowBias = e.RowBias != null ? e.RowBias[row] : 0f;
         Vector256<float>* sums = stackalloc Vector256<float>[4];
         int panel = panelBegin;
         for (; panel + 2 <= panelEnd; panel += 2)
         {
             Dot256x2(x, xStride, packedB + panel * panelSize, panelSize, k, sums);
             int col = panel * NR;
-            Store256(y + col, sums[0], sums[1], n - col, col, rowBias, e);
-            Store256(y + col + NR, sums[2], sums[3], n - col - NR, col + NR, rowBias, e);
+            Sgemm.StoreRow(y + col, sums[0], sums[1], Math.Min(NR, n - col), row, col, e);
+            Sgemm.StoreRow(y + col + NR, sums[2], sums[3], Math.Min(NR, n - col - NR), row, col + NR, e);
         }
         if (panel < panelEnd)
         {
             Dot256x1(x, xStride, packedB + panel * panelSize, k, sums);
             int col = panel * NR;
-            Store256(y + col, sums[0], sums[1], n - col, col, rowBias, e);
+            Sgemm.StoreRow(y + col, sums[0], sums[1], Math.Min(NR, n - col), row, col, e);
         }
     }
 
@@ -259,42 +258,6 @@ internal static unsafe class Sgemv
         // The partial right-edge panel: finish through a stack tile (no over-read or over-write of C or bias).
         float* tile = stackalloc float[NR];
         v.Store(tile);
-        for (int j = 0; j < cols; j++) y[j] = FinishTail(tile[j], y + j, col + j, e);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store256(float* y, Vector256<float> v0, Vector256<float> v1, int cols, int col, float rowBias, in Epilogue e)
-    {
-        if (e.Alpha != 1f)
-        {
-            v0 *= e.Alpha;
-            v1 *= e.Alpha;
-        }
-        if (e.RowBias != null)
-        {
-            var rb = Vector256.Create(rowBias);
-            v0 += rb;
-            v1 += rb;
-        }
-        if (cols >= NR)
-        {
-            if (e.Accumulate)
-            {
-                v0 += Vector256.Load(y);
-                v1 += Vector256.Load(y + 8);
-            }
-            if (e.ColumnBias != null)
-            {
-                v0 += Vector256.Load(e.ColumnBias + col);
-                v1 += Vector256.Load(e.ColumnBias + col + 8);
-            }
-            e.Activate(v0).Store(y);
-            e.Activate(v1).Store(y + 8);
-            return;
-        }
-        float* tile = stackalloc float[NR];
-        v0.Store(tile);
-        v1.Store(tile + 8);
         for (int j = 0; j < cols; j++) y[j] = FinishTail(tile[j], y + j, col + j, e);
     }
 
