@@ -16,6 +16,11 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// packed as B once (shared through <see cref="ModelWeights.Derived"/>); per call the unrolled input is
 /// packed as A (the pixels' im2col rows, or the input itself for a 1×1 conv) and the conv bias becomes the
 /// GEMM's column bias. Groups must be 1.
+/// <para>
+/// The product is split over the pool by whole 64-channel groups, and each part transposes its own
+/// channels into Y as soon as it has computed them: a transpose after the product ran on one thread
+/// while the other waited (ResNet-50's 7×7 1×1 convs scaled 1.4x on two cores instead of ~1.8x).
+/// </para>
 /// </remarks>
 internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
 {
@@ -42,7 +47,9 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
     private readonly float* _packedX;  // colᵀ as packed A: [pixels, K]
     private readonly float* _yT;       // [pixels, M]
     private readonly bool _packWPerCall;
+    private readonly MultiplyWork _multiply;
     private float* _prepared;          // the current image's (padded) input, read by the packing parts
+    private float* _image;             // the current image's output, written by the multiply parts
 
     /// <summary>True for a float, ungrouped Conv with at most <see cref="MaxPixels"/> output pixels and at least <see cref="MinChannels"/> output channels.</summary>
     public static bool Applies(BindContext context)
@@ -102,6 +109,7 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
         _job.PackedB = _packedW;
         _job.C = _yT;
         _job.Epilogue = epilogue;
+        _multiply = new MultiplyWork(this);
     }
 
     // B[p, j] = W[j, p]: W is [M, K] row-major.
@@ -119,9 +127,33 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
             int parts = Math.Min(WorkerPool.Shared.Concurrency, rowBlocks);
             if (parts > 1 && (long)pixels * _k >= PackParallelElements) WorkerPool.Shared.Run(this, parts);
             else Execute(0, 1);
-            _job.Run();
-            Transpose(_yT, _y + (long)image * _m * pixels, pixels, _m);
+            _image = _y + (long)image * _m * pixels;
+            int groups = ChannelGroups;
+            int multiplyParts = (long)pixels * _m * _k >= SgemmJob.ParallelThreshold ? Math.Min(WorkerPool.Shared.Concurrency, groups) : 1;
+            if (multiplyParts > 1) WorkerPool.Shared.Run(_multiply, multiplyParts);
+            else _multiply.Execute(0, 1);
         }
+    }
+
+    /// <summary>Output channels in whole wide tiles (64), the unit the product is split by.</summary>
+    private int ChannelGroups => (_m + Sgemm.WideColumns - 1) / Sgemm.WideColumns;
+
+    /// <summary>Multiplies this part's channel groups into Yᵀ, then transposes them into the image's Y.</summary>
+    private void MultiplyChannels(int part, int parts)
+    {
+        int groups = ChannelGroups;
+        int g0 = (int)((long)groups * part / parts), g1 = (int)((long)groups * (part + 1) / parts);
+        if (g0 >= g1) return;
+        int c0 = g0 * Sgemm.WideColumns, c1 = Math.Min(_m, g1 * Sgemm.WideColumns);
+        _job.Panels(c0 / Sgemm.NR, Sgemm.ColumnPanels(c1));
+        int pixels = _g.OutSize;
+        Transpose(_yT + c0, _m, _image + (long)c0 * pixels, pixels, c1 - c0);
+    }
+
+    /// <summary>The product and transpose, split by channel groups; reused across calls.</summary>
+    private sealed class MultiplyWork(PixelMajorConvKernel owner) : IParallelWork
+    {
+        public void Execute(int part, int parts) => owner.MultiplyChannels(part, parts);
     }
 
     /// <summary>Elements of colᵀ above which packing it is split over the pool (below, waking the pool costs more).</summary>
@@ -147,8 +179,11 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
         }
     }
 
-    /// <summary>Y[j, i] = Yᵀ[i, j] for <paramref name="rows"/> pixels and <paramref name="cols"/> channels.</summary>
-    private static void Transpose(float* source, float* target, int rows, int cols)
+    /// <summary>
+    /// Y[j, i] = Yᵀ[i, j] for <paramref name="rows"/> pixels and <paramref name="cols"/> channels; Yᵀ's rows are
+    /// <paramref name="sourceStride"/> floats apart.
+    /// </summary>
+    private static void Transpose(float* source, int sourceStride, float* target, int rows, int cols)
     {
         // 8 pixels at a time keep 8 target rows' lines hot while the source is read row by row.
         for (int i0 = 0; i0 < rows; i0 += 8)
@@ -157,7 +192,7 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
             for (int j = 0; j < cols; j++)
             {
                 float* t = target + (long)j * rows;
-                for (int i = i0; i < i1; i++) t[i] = source[(long)i * cols + j];
+                for (int i = i0; i < i1; i++) t[i] = source[(long)i * sourceStride + j];
             }
         }
     }

@@ -80,6 +80,23 @@ internal sealed unsafe class SgemmJob : IParallelWork
         Sgemm.Tiles(PackedA, PackedB, C, Ldc, M, N, K, Epilogue, begin, end);
     }
 
+    /// <summary>
+    /// Computes column panels [<paramref name="panelBegin"/>, <paramref name="panelEnd"/>) of C on the calling thread, blocked
+    /// or not as <see cref="Run"/> would: for kernels that split the product by columns themselves and finish each
+    /// part's columns in the same dispatch.
+    /// </summary>
+    public void Panels(int panelBegin, int panelEnd)
+    {
+        if (Sgemm.UsesBlocking(M, K, Epilogue))
+        {
+            Sgemm.BlockedPanels(PackedA, PackedB, C, Ldc, M, N, K, Epilogue, panelBegin, panelEnd);
+            return;
+        }
+        // Tiles go panel-major: panel p is tiles [p·rowBlocks, (p+1)·rowBlocks).
+        int rowBlocks = Sgemm.RowBlocks(M);
+        Sgemm.Tiles(PackedA, PackedB, C, Ldc, M, N, K, Epilogue, panelBegin * rowBlocks, panelEnd * rowBlocks);
+    }
+
     /// <summary>Packs row blocks of A, split over the pool; reused across calls.</summary>
     private sealed class PackAWork(SgemmJob job) : IParallelWork
     {
