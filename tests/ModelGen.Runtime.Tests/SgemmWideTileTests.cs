@@ -16,7 +16,9 @@ public class SgemmWideTileTests
 
     public static TheoryData<int, int, int, bool, string> Cases() => new()
     {
-        { 12, 64, 64, true, "Relu" },     // two full tiles, epilogue in place
+        { 12, 64, 64, true, "Relu" },     // two full tiles, bias and Relu applied in registers
+        { 12, 64, 64, true, "LeakyRelu" }, // full tiles, an activation applied in a pass over the stored block
+        { 6, 300, 128, true, "LeakyRelu" }, // the same after two K slices
         { 12, 64, 64, false, "" },        // full tiles, no epilogue at all
         { 6, 300, 128, true, "Relu" },    // two K slices of full tiles (raw sums added to C, then the epilogue)
         { 6, 600, 64, false, "" },        // three K slices, no epilogue
@@ -50,7 +52,8 @@ public class SgemmWideTileTests
         for (int j = 0; j < n; j++)
         {
             float v = expected[i * n + j] + (bias ? c[j] : 0f);
-            expected[i * n + j] = activation == "Relu" ? Math.Max(v, 0f) : v;
+            // LeakyRelu's alpha is the default, 0.01.
+            expected[i * n + j] = activation switch { "Relu" => Math.Max(v, 0f), "LeakyRelu" => v >= 0 ? v : 0.01f * v, _ => v };
         }
         Data.Close(expected, y, Rel, Abs);
     }

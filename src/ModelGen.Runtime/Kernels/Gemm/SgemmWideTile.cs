@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
 
@@ -81,16 +82,22 @@ internal static unsafe partial class Sgemm
         if (rows == MR && cols == WideCols && !e.Accumulate && e.Alpha == 1f)
         {
             // A full tile goes straight to C: raw sums (added to the earlier slices' partial sums), then the epilogue in place.
-            Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last);
-            if (mode is SliceMode.Whole or SliceMode.Last) FinishFullBlock(ct, ldc, ib, jb, e);
+            bool finish = mode is SliceMode.Whole or SliceMode.Last;
+            // Bias and Relu are applied to the sums in registers; other activations take one pass over the block in L1.
+            bool inRegisters = finish && e.Activation is ActivationKind.None or ActivationKind.Relu;
+            var store = inRegisters
+                ? new TileStore(e.RowBias == null ? null : e.RowBias + ib, e.ColumnBias == null ? null : e.ColumnBias + jb, e.Activation == ActivationKind.Relu)
+                : default;
+            Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last, store);
+            if (finish && !inRegisters) FinishFullBlock(ct, ldc, ib, jb, e);
             return;
         }
         float* tile = stackalloc float[MR * WideCols];
         switch (panels)
         {
-            case 2: Compute<TwoPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
-            case 3: Compute<ThreePanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
-            default: Compute<FourPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false); break;
+            case 2: Compute<TwoPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false, default); break;
+            case 3: Compute<ThreePanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false, default); break;
+            default: Compute<FourPanels>(a, b, panelStride, bStep, kc, tile, WideCols, add: false, default); break;
         }
         for (int r = 0; r < rows; r++)
         {
@@ -102,9 +109,13 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    /// <summary>The register tile: the 6 rows of <paramref name="a"/> times <typeparamref name="TPanels"/> panels from <paramref name="b"/>, stored to (or, with <paramref name="add"/>, added to) 6 rows of <paramref name="dst"/> <paramref name="ldd"/> apart.</summary>
+    /// <summary>
+    /// The register tile: the 6 rows of <paramref name="a"/> times <typeparamref name="TPanels"/> panels from <paramref name="b"/>,
+    /// stored to (or, with <paramref name="add"/>, added to) 6 rows of <paramref name="dst"/> <paramref name="ldd"/> apart,
+    /// finished on the way out as <paramref name="store"/> says.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute<TPanels>(float* a, float* b, long panelStride, long bStep, int k, float* dst, long ldd, bool add)
+    private static void Compute<TPanels>(float* a, float* b, long panelStride, long bStep, int k, float* dst, long ldd, bool add, TileStore store)
         where TPanels : struct, IPanelCount
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -132,22 +143,12 @@ internal static unsafe partial class Sgemm
             if (TPanels.Count > 2) b2 += bStep;
             if (TPanels.Count > 3) b3 += bStep;
         }
-        if (add)
-        {
-            Add(c00, dst + 0 * ldd); Add(c01, dst + 0 * ldd + NR); if (TPanels.Count > 2) Add(c02, dst + 0 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c03, dst + 0 * ldd + 3 * NR);
-            Add(c10, dst + 1 * ldd); Add(c11, dst + 1 * ldd + NR); if (TPanels.Count > 2) Add(c12, dst + 1 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c13, dst + 1 * ldd + 3 * NR);
-            Add(c20, dst + 2 * ldd); Add(c21, dst + 2 * ldd + NR); if (TPanels.Count > 2) Add(c22, dst + 2 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c23, dst + 2 * ldd + 3 * NR);
-            Add(c30, dst + 3 * ldd); Add(c31, dst + 3 * ldd + NR); if (TPanels.Count > 2) Add(c32, dst + 3 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c33, dst + 3 * ldd + 3 * NR);
-            Add(c40, dst + 4 * ldd); Add(c41, dst + 4 * ldd + NR); if (TPanels.Count > 2) Add(c42, dst + 4 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c43, dst + 4 * ldd + 3 * NR);
-            Add(c50, dst + 5 * ldd); Add(c51, dst + 5 * ldd + NR); if (TPanels.Count > 2) Add(c52, dst + 5 * ldd + 2 * NR); if (TPanels.Count > 3) Add(c53, dst + 5 * ldd + 3 * NR);
-            return;
-        }
-        c00.Store(dst + 0 * ldd); c01.Store(dst + 0 * ldd + NR); if (TPanels.Count > 2) c02.Store(dst + 0 * ldd + 2 * NR); if (TPanels.Count > 3) c03.Store(dst + 0 * ldd + 3 * NR);
-        c10.Store(dst + 1 * ldd); c11.Store(dst + 1 * ldd + NR); if (TPanels.Count > 2) c12.Store(dst + 1 * ldd + 2 * NR); if (TPanels.Count > 3) c13.Store(dst + 1 * ldd + 3 * NR);
-        c20.Store(dst + 2 * ldd); c21.Store(dst + 2 * ldd + NR); if (TPanels.Count > 2) c22.Store(dst + 2 * ldd + 2 * NR); if (TPanels.Count > 3) c23.Store(dst + 2 * ldd + 3 * NR);
-        c30.Store(dst + 3 * ldd); c31.Store(dst + 3 * ldd + NR); if (TPanels.Count > 2) c32.Store(dst + 3 * ldd + 2 * NR); if (TPanels.Count > 3) c33.Store(dst + 3 * ldd + 3 * NR);
-        c40.Store(dst + 4 * ldd); c41.Store(dst + 4 * ldd + NR); if (TPanels.Count > 2) c42.Store(dst + 4 * ldd + 2 * NR); if (TPanels.Count > 3) c43.Store(dst + 4 * ldd + 3 * NR);
-        c50.Store(dst + 5 * ldd); c51.Store(dst + 5 * ldd + NR); if (TPanels.Count > 2) c52.Store(dst + 5 * ldd + 2 * NR); if (TPanels.Count > 3) c53.Store(dst + 5 * ldd + 3 * NR);
+        store.Put(c00, dst + 0 * ldd, add, 0, 0); store.Put(c01, dst + 0 * ldd + NR, add, 0, 1); if (TPanels.Count > 2) store.Put(c02, dst + 0 * ldd + 2 * NR, add, 0, 2); if (TPanels.Count > 3) store.Put(c03, dst + 0 * ldd + 3 * NR, add, 0, 3);
+        store.Put(c10, dst + 1 * ldd, add, 1, 0); store.Put(c11, dst + 1 * ldd + NR, add, 1, 1); if (TPanels.Count > 2) store.Put(c12, dst + 1 * ldd + 2 * NR, add, 1, 2); if (TPanels.Count > 3) store.Put(c13, dst + 1 * ldd + 3 * NR, add, 1, 3);
+        store.Put(c20, dst + 2 * ldd, add, 2, 0); store.Put(c21, dst + 2 * ldd + NR, add, 2, 1); if (TPanels.Count > 2) store.Put(c22, dst + 2 * ldd + 2 * NR, add, 2, 2); if (TPanels.Count > 3) store.Put(c23, dst + 2 * ldd + 3 * NR, add, 2, 3);
+        store.Put(c30, dst + 3 * ldd, add, 3, 0); store.Put(c31, dst + 3 * ldd + NR, add, 3, 1); if (TPanels.Count > 2) store.Put(c32, dst + 3 * ldd + 2 * NR, add, 3, 2); if (TPanels.Count > 3) store.Put(c33, dst + 3 * ldd + 3 * NR, add, 3, 3);
+        store.Put(c40, dst + 4 * ldd, add, 4, 0); store.Put(c41, dst + 4 * ldd + NR, add, 4, 1); if (TPanels.Count > 2) store.Put(c42, dst + 4 * ldd + 2 * NR, add, 4, 2); if (TPanels.Count > 3) store.Put(c43, dst + 4 * ldd + 3 * NR, add, 4, 3);
+        store.Put(c50, dst + 5 * ldd, add, 5, 0); store.Put(c51, dst + 5 * ldd + NR, add, 5, 1); if (TPanels.Count > 2) store.Put(c52, dst + 5 * ldd + 2 * NR, add, 5, 2); if (TPanels.Count > 3) store.Put(c53, dst + 5 * ldd + 3 * NR, add, 5, 3);
     }
 
     /// <summary>
@@ -184,8 +185,23 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(Vector512<float> sum, float* target) => (sum + Vector512.Load(target)).Store(target);
+    /// <summary>
+    /// How <see cref="Compute{TPanels}"/> finishes each sum vector of its tile on the way to memory: the default only
+    /// stores; otherwise the row bias (one value per tile row), the column bias (one vector per panel) and Relu are
+    /// applied while the sums are still in registers, instead of in a second pass over the stored block.
+    /// </summary>
+    private readonly struct TileStore(float* rowBias, float* columnBias, bool relu)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Put(Vector512<float> sum, float* target, bool add, int row, int panel)
+        {
+            if (add) sum += Vector512.Load(target);
+            if (rowBias != null) sum += Vector512.Create(rowBias[row]);
+            if (columnBias != null) sum += Vector512.Load(columnBias + panel * NR);
+            if (relu) sum = new ReluOp().Invoke(sum);
+            sum.Store(target);
+        }
+    }
 
     /// <summary>
     /// The epilogue over a full 6 × 64 block of C that holds finished raw sums: y = act(sum + rowBias + columnBias).
