@@ -201,6 +201,22 @@ public abstract class BackendSuite
         Check(plan, Data.Random(1, Data.Count(xs)));
     }
 
+    /// <summary>A Conv with a fused residual (input 3, ResNet's shortcut) and Relu: act(conv + bias + R), against the CPU plan.</summary>
+    [Fact]
+    public void ConvWithResidual()
+    {
+        int[] xs = [2, 6, 9, 9], ws = [10, 6, 3, 3], ys = [2, 10, 9, 9];
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int ir = plan.Input("R", ys);
+        int iw = plan.Weight("W", Data.Random(2, Data.Count(ws)), ws);
+        int ib = plan.Weight("B", Data.Random(3, ws[0]), [ws[0]]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, ib, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
+        Check(plan, Data.Random(1, Data.Count(xs)), Data.Random(4, Data.Count(ys)));
+    }
+
     [Fact]
     public void Int8WeightOnlyGemmAndFloat16ConvAreDequantizedOnUpload()
     {

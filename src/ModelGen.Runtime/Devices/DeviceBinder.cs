@@ -298,11 +298,13 @@ internal sealed unsafe class DeviceBinder
 
     private string? Conv()
     {
-        if (!FloatInputs(3, out var why)) return why;
+        if (!FloatInputs(4, out var why)) return why;
         var shape = ConvShape.Bind(_context);
         var g = shape.Geometry;
         int m = shape.Groups * shape.MPerGroup;
         if (_context.HasInput(2) && _context.Input(2).ElementCount != m) return "bias length";
+        bool residual = ConvResidual.Present(_context);
+        if (residual && !_context.Input(ConvResidual.Input).Shape.AsSpan().SequenceEqual(_context.Output(0).Shape)) return "residual shape";
         var p = new ConvParams
         {
             CPerGroup = shape.CPerGroup, MPerGroup = shape.MPerGroup, K = shape.K, OutSize = g.OutSize,
@@ -313,6 +315,7 @@ internal sealed unsafe class DeviceBinder
             PD = g.PadBegin[0], PH = g.PadBegin[1], PW = g.PadBegin[2],
             DD = g.Dilation[0], DH = g.Dilation[1], DW = g.Dilation[2],
             X = In(0), W = In(1), Y = Out(0), Bias = _context.HasInput(2) ? In(2) : -1,
+            Residual = residual ? In(ConvResidual.Input) : -1,
             Act = Activation(Epilogue.FromStep(_context)),
         };
         Launch(ConvKernels.Conv, Tiled(g.OutSize, shape.MPerGroup, shape.Batch * shape.Groups), p);

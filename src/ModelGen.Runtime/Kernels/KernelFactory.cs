@@ -34,6 +34,10 @@ internal static class KernelFactory
         {
             throw c.Fail("a fused activation is only supported on Conv, Gemm and MatMul");
         }
+        if (step.Op == "Conv" && ConvResidual.Present(c) && (step.Find(Sparse.SparseKernels.Attribute) is not null || step.Find("quant") is not null))
+        {
+            throw c.Fail("a fused residual input is only supported on a float Conv (not a sparse or int8 one)");
+        }
         // A weight the optimizer compressed (pruning): CSR or N:M kernels.
         if (step.Find(Sparse.SparseKernels.Attribute) is not null) return Sparse.SparseKernels.Create(c);
         // int8 compute (docs/quantization.md); without `quant`, int8/fp16 weights are read as fp32 by the float kernels.
@@ -42,7 +46,8 @@ internal static class KernelFactory
         {
             case "Gemm": return new GemmKernel(c);
             case "MatMul": return new MatMulKernel(c);
-            case "Conv" when DepthwiseConvKernel.Applies(c): return new DepthwiseConvKernel(c);
+            // The depthwise kernel has no residual epilogue; the general kernel takes groups too.
+            case "Conv" when DepthwiseConvKernel.Applies(c) && !ConvResidual.Present(c): return new DepthwiseConvKernel(c);
             case "Conv" when DirectConvKernel.Applies(c): return new DirectConvKernel(c);
             case "Conv" when PixelMajorConvKernel.Applies(c): return new PixelMajorConvKernel(c);
             case "Conv": return new ConvKernel(c);

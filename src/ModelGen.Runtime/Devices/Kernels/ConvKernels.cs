@@ -12,6 +12,8 @@ internal struct ConvParams
     public int InD, InH, InW, OutH, OutW;
     public int KD, KH, KW, SD, SH, SW, PD, PH, PW, DD, DH, DW;
     public int X, W, Y, Bias;
+    /// <summary>Offset of a residual laid out like Y, added before the activation (a fused Conv → Add), or -1.</summary>
+    public int Residual;
     public UnaryFn Act;
 }
 
@@ -22,7 +24,7 @@ internal static class ConvKernels
     private const int TileElements = MaxTile * MaxTile;
 
     /// <summary>
-    /// Per (image, group) unit (grid z): Y_u[m, p] = act(bias[m] + Σk W_g[m, k]·col_u[k, p]), with
+    /// Per (image, group) unit (grid z): Y_u[m, p] = act(bias[m] + Σk W_g[m, k]·col_u[k, p] + R_u[m, p]), with
     /// col_u[k, p] the input tap k = (channel, kd, kh, kw) of output position p, or 0 in the
     /// padding. Tiled through shared memory like <see cref="GemmKernels.Gemm"/>.
     /// </summary>
@@ -72,6 +74,8 @@ internal static class ConvKernels
         }
         if (m >= p.MPerGroup || pos >= p.OutSize) return;
         if (p.Bias >= 0) acc += mem[p.Bias + g * p.MPerGroup + m];
-        mem[p.Y + (unit * p.MPerGroup + m) * p.OutSize + pos] = DeviceMath.Apply(acc, p.Act);
+        int at = (unit * p.MPerGroup + m) * p.OutSize + pos;
+        if (p.Residual >= 0) acc += mem[p.Residual + at];
+        mem[p.Y + at] = DeviceMath.Apply(acc, p.Act);
     }
 }

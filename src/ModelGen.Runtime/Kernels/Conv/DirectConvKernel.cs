@@ -117,6 +117,11 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             _bias = context.FloatInput(2);
         }
         _epilogue = Epilogue.FromStep(context);
+        if (ConvResidual.Bind(context) is var residual && residual != null)
+        {
+            _epilogue.HasResidual = true;
+            _epilogue.ResidualOffset = residual - _y;
+        }
 
         // Padded extents: the input and its pads, and at least every window's reach.
         _pd = PaddedExtent(g, 0);

@@ -133,15 +133,16 @@ internal static unsafe class DirectConvTile
         int rows = a.Rows, n = a.OutSize;
         float* y = a.Output;
         bool relu = a.Epilogue.Activation == ActivationKind.Relu;
+        long residual = a.Epilogue.HasResidual ? a.Epilogue.ResidualOffset : 0;
         float* keep = a.Keep;
-        StoreRow<TV>(y, a.Dest, a.Lanes, keep, relu, a00, a01, a02, a03);
-        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, keep, relu, a10, a11, a12, a13);
-        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, keep, relu, a20, a21, a22, a23);
-        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, keep, relu, a30, a31, a32, a33);
-        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, keep, relu, a40, a41, a42, a43);
-        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, keep, relu, a50, a51, a52, a53);
-        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, keep, relu, a60, a61, a62, a63);
-        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, keep, relu, a70, a71, a72, a73);
+        StoreRow<TV>(y, a.Dest, a.Lanes, keep, relu, residual, a00, a01, a02, a03);
+        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, keep, relu, residual, a10, a11, a12, a13);
+        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, keep, relu, residual, a20, a21, a22, a23);
+        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, keep, relu, residual, a30, a31, a32, a33);
+        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, keep, relu, residual, a40, a41, a42, a43);
+        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, keep, relu, residual, a50, a51, a52, a53);
+        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, keep, relu, residual, a60, a61, a62, a63);
+        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, keep, relu, residual, a70, a71, a72, a73);
         if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a);
     }
 
@@ -159,28 +160,35 @@ internal static unsafe class DirectConvTile
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(x, w, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TV>(float* y, int* dest, int* lanes, float* keep, bool relu,
+    private static void StoreRow<TV>(float* y, int* dest, int* lanes, float* keep, bool relu, long residual,
         Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3) where TV : struct, ICount
     {
-        Store(y + dest[0], lanes[0], keep, relu ? Vector512.Max(v0, Vector512<float>.Zero) : v0);
-        if (TV.N > 1) Store(y + dest[1], lanes[1], keep == null ? null : keep + Width, relu ? Vector512.Max(v1, Vector512<float>.Zero) : v1);
-        if (TV.N > 2) Store(y + dest[2], lanes[2], keep == null ? null : keep + 2 * Width, relu ? Vector512.Max(v2, Vector512<float>.Zero) : v2);
-        if (TV.N > 3) Store(y + dest[3], lanes[3], keep == null ? null : keep + 3 * Width, relu ? Vector512.Max(v3, Vector512<float>.Zero) : v3);
+        Store(y + dest[0], lanes[0], keep, v0, relu, residual);
+        if (TV.N > 1) Store(y + dest[1], lanes[1], keep == null ? null : keep + Width, v1, relu, residual);
+        if (TV.N > 2) Store(y + dest[2], lanes[2], keep == null ? null : keep + 2 * Width, v2, relu, residual);
+        if (TV.N > 3) Store(y + dest[3], lanes[3], keep == null ? null : keep + 3 * Width, v3, relu, residual);
     }
 
     /// <summary>
     /// Stores the <paramref name="lanes"/> outputs of <paramref name="v"/>: its first lanes (a row's last vector is
     /// usually partial), or, with <paramref name="keep"/>, the kept lanes packed to the front (a vector that runs
-    /// over the end of one output row into the next skips the padded columns between them).
+    /// over the end of one output row into the next skips the padded columns between them). On the way the
+    /// residual (<paramref name="residual"/> floats from the output; 0 for none) is added, then Relu applied.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, float* keep, Vector512<float> v)
+    private static void Store(float* y, int lanes, float* keep, Vector512<float> v, bool relu, long residual)
     {
-        if (lanes == Width) v.Store(y);
-        else
+        if (lanes == Width)
         {
-            if (keep != null) v = Avx512F.Compress(Vector512<float>.Zero, Vector512.Load(keep), v);
-            Avx512F.MaskStore(y, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle(), v);
+            if (residual != 0) v += Vector512.Load(y + residual);
+            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            v.Store(y);
+            return;
         }
+        if (keep != null) v = Avx512F.Compress(Vector512<float>.Zero, Vector512.Load(keep), v);
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
+        if (residual != 0) v += Avx512F.MaskLoad(y + residual, mask, Vector512<float>.Zero);
+        if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+        Avx512F.MaskStore(y, mask, v);
     }
 }

@@ -48,6 +48,8 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
     private readonly float* _yT;       // [pixels, M]
     private readonly bool _packWPerCall;
     private readonly MultiplyWork _multiply;
+    private readonly float* _residual; // [batch, M, pixels] like Y, or null
+    private readonly Epilogue _finish; // with a residual: the activation the transpose applies after adding it
     private float* _prepared;          // the current image's (padded) input, read by the packing parts
     private float* _image;             // the current image's output, written by the multiply parts
 
@@ -81,6 +83,13 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
             if (context.Input(2).ElementCount != _m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {_m}");
             // In Yᵀ the output channel is the column: the conv bias is a column bias.
             epilogue.ColumnBias = context.FloatInput(2);
+        }
+        _residual = ConvResidual.Bind(context);
+        if (_residual != null)
+        {
+            // The residual is laid out like Y, not like the product Yᵀ: the transpose adds it, then activates.
+            _finish = epilogue;
+            epilogue.Activation = ActivationKind.None;
         }
 
         bool oneByOne = _g.KernelSize == 1;
@@ -147,7 +156,9 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
         int c0 = g0 * Sgemm.WideColumns, c1 = Math.Min(_m, g1 * Sgemm.WideColumns);
         _job.Panels(c0 / Sgemm.NR, Sgemm.ColumnPanels(c1));
         int pixels = _g.OutSize;
-        Transpose(_yT + c0, _m, _image + (long)c0 * pixels, pixels, c1 - c0);
+        long at = (long)c0 * pixels;
+        if (_residual == null) Transpose(_yT + c0, _m, _image + at, pixels, c1 - c0);
+        else TransposeAdding(_yT + c0, _m, _image + at, _residual + (_image - _y) + at, pixels, c1 - c0, _finish);
     }
 
     /// <summary>The product and transpose, split by channel groups; reused across calls.</summary>
@@ -176,6 +187,20 @@ internal sealed unsafe class PixelMajorConvKernel : Kernel, IParallelWork
         else
         {
             _im2col!.PackRowBlocks(_prepared, dst, row0, rows);
+        }
+    }
+
+    /// <summary><see cref="Transpose"/> that also adds the residual R (laid out like Y) and then applies the activation: Y[j, i] = act(Yᵀ[i, j] + R[j, i]).</summary>
+    private static void TransposeAdding(float* source, int sourceStride, float* target, float* residual, int rows, int cols, in Epilogue e)
+    {
+        for (int i0 = 0; i0 < rows; i0 += 8)
+        {
+            int i1 = Math.Min(rows, i0 + 8);
+            for (int j = 0; j < cols; j++)
+            {
+                long row = (long)j * rows;
+                for (int i = i0; i < i1; i++) target[row + i] = e.Activate(source[(long)i * sourceStride + j] + residual[row + i]);
+            }
         }
     }
 

@@ -17,7 +17,7 @@ internal enum ActivationKind
 
 /// <summary>
 /// What the SGEMM core does to each finished output tile while it is still in registers:
-/// y = act(alpha * (A·B) + [old C] + columnBias[j] + rowBias[i]).
+/// y = act(alpha * (A·B) + [old C] + columnBias[j] + rowBias[i] + [residual]).
 /// </summary>
 internal unsafe struct Epilogue
 {
@@ -28,6 +28,13 @@ internal unsafe struct Epilogue
     public float* ColumnBias;
     /// <summary>Per-row bias (length M; Conv's per-output-channel bias), or null.</summary>
     public float* RowBias;
+    /// <summary>
+    /// Add a residual tensor laid out like C (a fused Conv → Add): element <c>c[i]</c> gets <c>c[i + ResidualOffset]</c>
+    /// added before the activation. An offset rather than a pointer, so it stays right for every unit's C of a conv.
+    /// </summary>
+    public bool HasResidual;
+    /// <summary>The residual's distance from C, in floats (see <see cref="HasResidual"/>).</summary>
+    public long ResidualOffset;
     public ActivationKind Activation;
     public float ActivationAlpha;
     public float ActivationMin;

@@ -399,6 +399,11 @@ internal static unsafe partial class Sgemm
                 v0 += Vector256.Load(e.ColumnBias + col0);
                 v1 += Vector256.Load(e.ColumnBias + col0 + 8);
             }
+            if (e.HasResidual)
+            {
+                v0 += Vector256.Load(c + e.ResidualOffset);
+                v1 += Vector256.Load(c + e.ResidualOffset + 8);
+            }
             e.Activate(v0).Store(c);
             e.Activate(v1).Store(c + 8);
             return;
@@ -412,6 +417,7 @@ internal static unsafe partial class Sgemm
             float v = tile[j];
             if (e.Accumulate) v += c[j];
             if (e.ColumnBias != null) v += e.ColumnBias[col0 + j];
+            if (e.HasResidual) v += c[j + e.ResidualOffset];
             c[j] = e.Activate(v);
         }
     }

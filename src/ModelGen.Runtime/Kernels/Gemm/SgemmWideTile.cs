@@ -83,10 +83,11 @@ internal static unsafe partial class Sgemm
         {
             // A full tile goes straight to C: raw sums (added to the earlier slices' partial sums), then the epilogue in place.
             bool finish = mode is SliceMode.Whole or SliceMode.Last;
-            // Bias and Relu are applied to the sums in registers; other activations take one pass over the block in L1.
+            // Bias, residual and Relu are applied to the sums in registers; other activations take one pass over the block in L1.
             bool inRegisters = finish && e.Activation is ActivationKind.None or ActivationKind.Relu;
             var store = inRegisters
-                ? new TileStore(e.RowBias == null ? null : e.RowBias + ib, e.ColumnBias == null ? null : e.ColumnBias + jb, e.Activation == ActivationKind.Relu)
+                ? new TileStore(e.RowBias == null ? null : e.RowBias + ib, e.ColumnBias == null ? null : e.ColumnBias + jb,
+                    e.HasResidual ? e.ResidualOffset : 0, e.Activation == ActivationKind.Relu)
                 : default;
             Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last, store);
             if (finish && !inRegisters) FinishFullBlock(ct, ldc, ib, jb, e);
@@ -187,10 +188,11 @@ internal static unsafe partial class Sgemm
 
     /// <summary>
     /// How <see cref="Compute{TPanels}"/> finishes each sum vector of its tile on the way to memory: the default only
-    /// stores; otherwise the row bias (one value per tile row), the column bias (one vector per panel) and Relu are
-    /// applied while the sums are still in registers, instead of in a second pass over the stored block.
+    /// stores; otherwise the row bias (one value per tile row), the column bias (one vector per panel), the residual
+    /// (<paramref name="residualOffset"/> floats from the target; 0 for none: a residual never aliases its output) and
+    /// Relu are applied while the sums are still in registers, instead of in a second pass over the stored block.
     /// </summary>
-    private readonly struct TileStore(float* rowBias, float* columnBias, bool relu)
+    private readonly struct TileStore(float* rowBias, float* columnBias, long residualOffset, bool relu)
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Put(Vector512<float> sum, float* target, bool add, int row, int panel)
@@ -198,6 +200,7 @@ internal static unsafe partial class Sgemm
             if (add) sum += Vector512.Load(target);
             if (rowBias != null) sum += Vector512.Create(rowBias[row]);
             if (columnBias != null) sum += Vector512.Load(columnBias + panel * NR);
+            if (residualOffset != 0) sum += Vector512.Load(target + residualOffset);
             if (relu) sum = new ReluOp().Invoke(sum);
             sum.Store(target);
         }
@@ -209,7 +212,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     private static void FinishFullBlock(float* c, long ldc, int row0, int col0, in Epilogue e)
     {
-        bool plain = e.RowBias == null && e.ColumnBias == null && e.Activation == ActivationKind.None;
+        bool plain = e.RowBias == null && e.ColumnBias == null && !e.HasResidual && e.Activation == ActivationKind.None;
         if (plain) return;
         for (int r = 0; r < MR; r++)
         {
@@ -219,6 +222,7 @@ internal static unsafe partial class Sgemm
             {
                 var v = Vector256.Load(cr + j) + rowBias;
                 if (e.ColumnBias != null) v += Vector256.Load(e.ColumnBias + col0 + j);
+                if (e.HasResidual) v += Vector256.Load(cr + j + e.ResidualOffset);
                 e.Activate(v).Store(cr + j);
             }
         }

@@ -241,7 +241,7 @@ internal static unsafe class Sgemv
     private static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
-    // The epilogue in Sgemm.StoreRow's order: alpha, row bias, old C, column bias, activation.
+    // The epilogue in Sgemm.StoreRow's order: alpha, row bias, old C, column bias, residual, activation.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store512(float* y, Vector512<float> v, int cols, int col, float rowBias, in Epilogue e)
@@ -252,6 +252,7 @@ internal static unsafe class Sgemv
         {
             if (e.Accumulate) v += Vector512.Load(y);
             if (e.ColumnBias != null) v += Vector512.Load(e.ColumnBias + col);
+            if (e.HasResidual) v += Vector512.Load(y + e.ResidualOffset);
             e.Activate(v).Store(y);
             return;
         }
@@ -275,6 +276,7 @@ internal static unsafe class Sgemv
     {
         if (e.Accumulate) v += *y;
         if (e.ColumnBias != null) v += e.ColumnBias[col];
+        if (e.HasResidual) v += y[e.ResidualOffset];
         return e.Activate(v);
     }
 }

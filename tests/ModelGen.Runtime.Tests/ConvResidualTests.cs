@@ -1,0 +1,94 @@
+using ModelGen.Runtime;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// A Conv step with a fused residual (input 3, what the optimizer makes of ResNet's Conv → Add/Sum → Relu):
+/// y = act(conv(x) + bias + r), against the direct reference. The shapes reach every kernel's residual path:
+/// the direct kernel (full and masked vectors, a 1×1, groups, an activation applied after the stores), the
+/// pixel-major kernel (the residual added in its transpose), and the channel-major SGEMM kernel (1×1 in place
+/// with a packed remainder, K split into slices, im2col with an activation applied in a pass over the block).
+/// Each case runs twice on different inputs (stale scratch cannot pass). Tolerance: rel 1e-4, abs 1e-4 (fp32
+/// sums of up to 300 terms vs double).
+/// </summary>
+public class ConvResidualTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int[], int[], int, int, int, string> Cases() => new()
+    {
+        // x shape, w shape, stride, pad, group, activation
+        { [1, 16, 20, 20], [24, 16, 3, 3], 1, 1, 1, "Relu" },       // direct: 20-wide rows, masked last vectors
+        { [2, 32, 15, 15], [40, 32, 1, 1], 1, 0, 1, "LeakyRelu" },  // direct 1×1, batch 2, activation after the stores
+        { [1, 8, 10, 10], [8, 1, 3, 3], 1, 1, 8, "Relu" },          // depthwise: the general kernels take it
+        { [2, 96, 7, 7], [300, 96, 1, 1], 1, 0, 1, "Relu" },        // pixel-major (49 pixels), a partial channel group
+        { [1, 128, 14, 14], [72, 128, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1: in place plus a packed remainder
+        { [1, 300, 10, 10], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major, K = 300 in two slices
+        { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
+        { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "" },            // no activation: the residual alone
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ResidualIsAddedBeforeTheActivation(int[] xs, int[] ws, int stride, int pad, int group, string activation)
+    {
+        int oh = (xs[2] + 2 * pad - ws[2]) / stride + 1, ow = (xs[3] + 2 * pad - ws[3]) / stride + 1;
+        int[] ys = [xs[0], ws[0], oh, ow];
+        var x = Data.Random(xs.Sum() + 1, Data.Count(xs));
+        var w = Data.Random(ws.Sum() + 2, Data.Count(ws), -0.3f, 0.3f);
+        var b = Data.Random(5, ws[0]);
+        var r = Data.Random(ys.Sum() + 3, Data.Count(ys), -2f, 2f);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int ir = plan.Input("R", ys);
+        int iw = plan.Weight("W", w, ws);
+        int ib = plan.Weight("B", b, [ws[0]]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        var attributes = new List<PlanAttribute>
+        {
+            PlanAttribute.Ints("strides", stride, stride), PlanAttribute.Ints("pads", pad, pad, pad, pad), PlanAttribute.Int("group", group),
+        };
+        if (activation != "") attributes.Add(PlanAttribute.String("activation", activation));
+        plan.Step("Conv", [ix, iw, ib, ir], [iy], [.. attributes]);
+
+        using var executor = plan.Executor(out var weights);
+        using (weights)
+        {
+            var y = new float[Data.Count(ys)];
+            // Stale data first: a second call must not see the first call's scratch or output.
+            executor.SetInput<float>(0, Data.Random(77, x.Length, -5f, 5f));
+            executor.SetInput<float>(1, Data.Random(78, r.Length, -5f, 5f));
+            executor.Run();
+            executor.SetInput<float>(0, x);
+            executor.SetInput<float>(1, r);
+            executor.Run();
+            executor.GetOutput<float>(0, y);
+
+            var conv = Reference.Conv(x, xs, w, ws, b, group, [stride, stride], [pad, pad, pad, pad], [1, 1], ys);
+            // LeakyRelu's alpha is the default, 0.01.
+            var expected = conv.Select((v, i) => v + r[i]).Select(v => activation switch
+            {
+                "Relu" => Math.Max(v, 0f),
+                "LeakyRelu" => v >= 0 ? v : 0.01f * v,
+                _ => v,
+            }).ToArray();
+            Data.Close(expected, y, Rel, Abs);
+        }
+    }
+
+    [Fact]
+    public void ResidualOfAnotherShapeIsRefusedWithTheShapes()
+    {
+        var plan = new TestPlan();
+        int ix = plan.Input("X", [1, 4, 6, 6]);
+        int ir = plan.Input("R", [1, 4, 5, 5]);
+        int iw = plan.Weight("W", Data.Random(2, 4 * 4 * 9), [4, 4, 3, 3]);
+        int iy = plan.Arena("Y", [1, 4, 6, 6]);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1));
+        var e = Assert.Throws<ModelGenException>(() => plan.Executor(out _));
+        Assert.Contains("residual input has shape [1,4,5,5]", e.Message);
+        Assert.Contains("[1,4,6,6]", e.Message);
+    }
+}
