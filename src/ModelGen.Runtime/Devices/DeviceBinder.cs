@@ -298,7 +298,7 @@ internal sealed unsafe class DeviceBinder
 
     private string? Conv()
     {
-        if (!FloatInputs(4, out var why)) return why;
+        if (!FloatInputs(ConvResidual.Input + 1, out var why)) return why;
         var shape = ConvShape.Bind(_context);
         var g = shape.Geometry;
         int m = shape.Groups * shape.MPerGroup;
