@@ -123,14 +123,14 @@ public static class ModelOptimizer
         string batchParam = BatchDimension.Param(model);
         FixSymbolicInputs(model, path, warnings, batched);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        RunLosslessPasses(model, new PassContext(path, options.Log), counts);
+        RunLosslessPasses(model, new PassContext(path, options.Log), counts, FusesResiduals(options));
         var compiled = PlanBuilder.Build(model, options.Name, path, sha);
         if (RuntimeRefusal(compiled) is { } refusal)
         {
             var node = new UncompiledNode(refusal.Op, "", refusal.Step, refusal.Message);
             return FallBack(options, bytes, path, sha, write, warnings, [node], originalNodes, refusal.Exception);
         }
-        var batchVerdict = batched ? CompileAtBatchTwo(bytes, path, model) : null;
+        var batchVerdict = batched ? CompileAtBatchTwo(bytes, path, model, FusesResiduals(options)) : null;
 
         // Pruning and factorization (lossy, gated) come before quantization: prune, factorize, then quantize.
         var pruning = PruningPipeline.Run(model, compiled, options, path, sha, warnings);
@@ -162,8 +162,14 @@ public static class ModelOptimizer
         return new OptimizeResult(compiled, model, warnings, counts, files, originalNodes) { Quantization = report, DeviceFallbacks = deviceFallbacks };
     }
 
+    /// <summary>
+    /// Whether Conv → Add residuals are fused: not when quantization or pruning follows, whose rewriters work on
+    /// ONNX Conv's own inputs (the residual Add stays a step of its own there).
+    /// </summary>
+    private static bool FusesResiduals(OptimizeOptions options) => !options.Quantize.IsLossy() && !options.Pruning.IsActive;
+
     /// <summary>The lossless pipeline: fold, simplify, fuse. Shapes are inferred where the passes need them.</summary>
-    private static void RunLosslessPasses(OnnxModel model, PassContext context, Dictionary<string, int> counts)
+    private static void RunLosslessPasses(OnnxModel model, PassContext context, Dictionary<string, int> counts, bool fuseResiduals)
     {
         ShapeInference.Run(model);
         RunPass(new ConstantFolding(), model, context, counts);
@@ -173,7 +179,7 @@ public static class ModelOptimizer
         // Shapes of every remaining value are final now; fusion only removes values.
         model.Graph.ValueInfo.Clear();
         ShapeInference.Run(model);
-        RunPass(new ActivationFusion(), model, context, counts);
+        RunPass(new ActivationFusion(fuseResiduals), model, context, counts);
         RunPass(new DeadNodeElimination(), model, context, counts);
     }
 
@@ -181,14 +187,14 @@ public static class ModelOptimizer
     /// Compiles the source again with the batch at 2 and compares it with the batch-1 graph
     /// (<see cref="BatchAnalysis"/>), which decides how <c>Predict(batchSize, ...)</c> runs.
     /// </summary>
-    private static BatchVerdict CompileAtBatchTwo(byte[] bytes, string path, OnnxModel atOne)
+    private static BatchVerdict CompileAtBatchTwo(byte[] bytes, string path, OnnxModel atOne, bool fuseResiduals)
     {
         var twin = OnnxLoader.Load(bytes, Path.GetDirectoryName(path), path);
         try
         {
             BatchDimension.Fix(twin, 2);
             FixSymbolicInputs(twin, path, warnings: null, batched: false);
-            RunLosslessPasses(twin, new PassContext(path, null), new Dictionary<string, int>(StringComparer.Ordinal));
+            RunLosslessPasses(twin, new PassContext(path, null), new Dictionary<string, int>(StringComparer.Ordinal), fuseResiduals);
         }
         catch (OnnxException e)
         {

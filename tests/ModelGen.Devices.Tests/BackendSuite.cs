@@ -201,7 +201,7 @@ public abstract class BackendSuite
         Check(plan, Data.Random(1, Data.Count(xs)));
     }
 
-    /// <summary>A Conv with a fused residual (input 4, ResNet's shortcut) and Relu: act(conv + bias + R), against the CPU plan.</summary>
+    /// <summary>A Conv with a fused residual (input 4 named by attribute <c>residual</c>, ResNet's shortcut) and Relu: act(conv + bias + R), against the CPU plan.</summary>
     [Fact]
     public void ConvWithResidual()
     {
@@ -213,7 +213,7 @@ public abstract class BackendSuite
         int ib = plan.Weight("B", Data.Random(3, ws[0]), [ws[0]]);
         int iy = plan.Arena("Y", ys);
         plan.Output(iy);
-        plan.Step("Conv", [ix, iw, ib, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
+        plan.Step("Conv", [ix, iw, ib, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"), PlanAttribute.Int("residual", 4));
         Check(plan, Data.Random(1, Data.Count(xs)), Data.Random(4, Data.Count(ys)));
     }
 

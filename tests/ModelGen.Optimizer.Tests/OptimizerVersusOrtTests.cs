@@ -1,4 +1,5 @@
 using ModelGen.Onnx;
+using ModelGen.Optimizer.Quantization;
 
 namespace ModelGen.Optimizer.Tests;
 
@@ -12,7 +13,7 @@ public class OptimizerVersusOrtTests
 {
     private const double Tolerance = 1e-4;
 
-    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm" };
+    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm", "ResidualCnn" };
 
     private static TestModels Make(string name) => name switch
     {
@@ -20,6 +21,7 @@ public class OptimizerVersusOrtTests
         "MatMulMlp" => TestModels.MatMulMlp(),
         "SmallCnn" => TestModels.SmallCnn(),
         "ConvBatchNorm" => TestModels.ConvBatchNorm(),
+        "ResidualCnn" => TestModels.ResidualCnn(),
         _ => throw new ArgumentException(name),
     };
 
@@ -68,6 +70,28 @@ public class OptimizerVersusOrtTests
         // Reshape by a constant shape, MatMul+Add+LeakyRelu, MatMul+Add+Sigmoid, Gemm, Tanh.
         Assert.Equal(4, mlp.Steps);
         Assert.All(mlp.Optimized.Graph.Nodes.Where(n => n.OpType == "MatMul"), n => Assert.Equal(3, n.Inputs.Count));
+    }
+
+    [Fact]
+    public void Residual_adds_fuse_into_their_convs_unless_quantization_follows()
+    {
+        using var dir = new TempDir();
+        string path = TestModels.ResidualCnn().Save(dir.Path, "res.onnx");
+        var fused = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("out"), "Res"));
+        // 6 Convs, 5 Relus, Add, Sum, pool, Flatten, Gemm = 16 nodes; each Relu and both residual adds fuse into a Conv.
+        Assert.Equal(16, fused.OriginalNodes);
+        Assert.Equal(9, fused.Steps);
+        Assert.DoesNotContain(fused.Compiled.Spec.Steps, s => s.Op is "Add" or "Sum" or "Relu");
+        var residualConvs = fused.Optimized.Graph.Nodes.Where(n => n.OpType == "Conv" && n.InputOrEmpty(4).Length > 0).ToList();
+        Assert.Equal(2, residualConvs.Count);
+        Assert.All(residualConvs, n => Assert.Equal("Relu", n.GetString("activation", "")));
+        // The optimized .onnx is standard ONNX: the residuals are Adds again.
+        var written = OnnxLoader.Load(File.ReadAllBytes(dir.File("out/Res.onnx")), dir.File("out"), "Res.onnx");
+        Assert.Equal(2, written.Graph.Nodes.Count(n => n.OpType == "Add" && n.Name.EndsWith("__residual", StringComparison.Ordinal)));
+        Assert.All(written.Graph.Nodes.Where(n => n.OpType == "Conv"), n => Assert.True(n.Inputs.Count <= 3));
+
+        var quantized = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("q"), "ResQ") { Quantize = QuantizeMode.Int8Weights, AllowUngated = true });
+        Assert.DoesNotContain(quantized.Optimized.Graph.Nodes, n => n.OpType == "Conv" && n.InputOrEmpty(4).Length > 0);
     }
 
     [Fact]

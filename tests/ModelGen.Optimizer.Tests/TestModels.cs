@@ -122,6 +122,30 @@ internal sealed class TestModels
         return m.Output(y);
     }
 
+    /// <summary>
+    /// Two ResNet blocks: an identity block (Conv → Add(stem) → Relu) and a downsample block whose shortcut Conv
+    /// comes after the main branch in node order, joined by a Sum (Conv → Sum(shortcut) → Relu). Both residuals fuse
+    /// into their Convs; the second must move to the Sum's place, after the shortcut is computed.
+    /// </summary>
+    public static TestModels ResidualCnn(int seed = 5)
+    {
+        var m = new TestModels(seed);
+        var x = m.Input("x", 1, 4, 10, 10);
+        var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
+        var stem = m.Node("Relu", new[] { m.Node("Conv", new[] { x, m.Weight("stem.w", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight("stem.b", new[] { 8 }, 0.1f) }, pad1) });
+        var a = m.Node("Relu", new[] { m.Node("Conv", new[] { stem, m.Weight("a1.w", new[] { 8, 8, 3, 3 }, 0.2f), m.Weight("a1.b", new[] { 8 }, 0.1f) }, pad1) });
+        a = m.Node("Conv", new[] { a, m.Weight("a2.w", new[] { 8, 8, 1, 1 }, 0.3f), m.Weight("a2.b", new[] { 8 }, 0.1f) });
+        a = m.Node("Relu", new[] { m.Node("Add", new[] { a, stem }) });
+        var stride2 = OnnxAttribute.OfInts("strides", 2, 2);
+        var main = m.Node("Relu", new[] { m.Node("Conv", new[] { a, m.Weight("b1.w", new[] { 16, 8, 3, 3 }, 0.2f), m.Weight("b1.b", new[] { 16 }, 0.1f) }, pad1, stride2) });
+        main = m.Node("Conv", new[] { main, m.Weight("b2.w", new[] { 16, 16, 1, 1 }, 0.3f) });
+        var shortcut = m.Node("Conv", new[] { a, m.Weight("sc.w", new[] { 16, 8, 1, 1 }, 0.3f), m.Weight("sc.b", new[] { 16 }, 0.1f) }, stride2);
+        var b = m.Node("Relu", new[] { m.Node("Sum", new[] { main, shortcut }) });
+        var pooled = m.Node("Flatten", new[] { m.Node("GlobalAveragePool", new[] { b }) });
+        var y = m.Node("Gemm", new[] { pooled, m.Weight("fc.w", new[] { 10, 16 }, 0.5f), m.Weight("fc.b", new[] { 10 }, 0.1f) }, OnnxAttribute.OfInt("transB", 1));
+        return m.Output(y);
+    }
+
     /// <summary>Conv + BatchNormalization + Clip, and Gemm + BatchNormalization: both fold.</summary>
     public static TestModels ConvBatchNorm(int seed = 4)
     {

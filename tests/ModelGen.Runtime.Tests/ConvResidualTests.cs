@@ -3,7 +3,7 @@ using ModelGen.Runtime;
 namespace ModelGen.Runtime.Tests;
 
 /// <summary>
-/// A Conv step with a fused residual (input 4, what the optimizer makes of ResNet's Conv → Add/Sum → Relu):
+/// A Conv step with a fused residual (attribute <c>residual</c> naming input 4, what the optimizer makes of ResNet's Conv → Add/Sum → Relu):
 /// y = act(conv(x) + bias + r), against the direct reference. The shapes reach every kernel's residual path:
 /// the direct kernel (full and masked vectors, a 1×1, groups, an activation applied after the stores), the
 /// pixel-major kernel (the residual added in its transpose), and the channel-major SGEMM kernel (1×1 in place
@@ -48,6 +48,7 @@ public class ConvResidualTests
         var attributes = new List<PlanAttribute>
         {
             PlanAttribute.Ints("strides", stride, stride), PlanAttribute.Ints("pads", pad, pad, pad, pad), PlanAttribute.Int("group", group),
+            PlanAttribute.Int("residual", 4),
         };
         if (activation != "") attributes.Add(PlanAttribute.String("activation", activation));
         plan.Step("Conv", [ix, iw, ib, -1, ir], [iy], [.. attributes]);
@@ -86,7 +87,7 @@ public class ConvResidualTests
         int iw = plan.Weight("W", Data.Random(2, 4 * 4 * 9), [4, 4, 3, 3]);
         int iy = plan.Arena("Y", [1, 4, 6, 6]);
         plan.Output(iy);
-        plan.Step("Conv", [ix, iw, -1, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1));
+        plan.Step("Conv", [ix, iw, -1, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.Int("residual", 4));
         var e = Assert.Throws<ModelGenException>(() => plan.Executor(out _));
         Assert.Contains("residual input has shape [1,4,5,5]", e.Message);
         Assert.Contains("[1,4,6,6]", e.Message);

@@ -4,13 +4,19 @@ using ModelGen.Runtime;
 namespace ModelGen.Optimizer.Passes;
 
 /// <summary>
-/// Fuses Conv/Gemm/MatMul + (constant bias Add) + (Relu | LeakyRelu | Sigmoid | Clip | Tanh)
-/// into one step: the bias becomes the op's bias input and the activation its epilogue
-/// (<see cref="FusedActivation"/>). Each fused value must have no other consumer and must
-/// not be a graph output. The optimized .onnx still holds standard ops: <see cref="Output.FusionExpander"/>
+/// Fuses Conv/Gemm/MatMul + (constant bias Add) + (Conv only: residual Add/Sum) + (Relu | LeakyRelu |
+/// Sigmoid | Clip | Tanh) into one step: the bias becomes the op's bias input, a residual (another
+/// computed tensor of the output's shape, ResNet's shortcut) the Conv's input
+/// <see cref="FusedActivation.ResidualInput"/>, and the activation its epilogue
+/// (<see cref="FusedActivation"/>). Each fused value must have no other consumer and must not be a
+/// graph output. The optimized .onnx still holds standard ops: <see cref="Output.FusionExpander"/>
 /// writes fused steps back out as their original node sequence.
 /// </summary>
-internal sealed class ActivationFusion : IGraphPass
+/// <param name="fuseResiduals">
+/// Whether residual adds are fused. Off when the model goes on to quantization or pruning, whose
+/// rewriters expect ONNX Conv's own inputs.
+/// </param>
+internal sealed class ActivationFusion(bool fuseResiduals = true) : IGraphPass
 {
     public string Name => "activation-fusion";
 
@@ -25,6 +31,11 @@ internal sealed class ActivationFusion : IGraphPass
             {
                 fused++;
                 context.Log($"fused bias Add into {host}");
+            }
+            if (fuseResiduals && TryFuseResidual(graph, host))
+            {
+                fused++;
+                context.Log($"fused residual {host.Inputs[FusedActivation.ResidualInput]} into {host}");
             }
             if (TryFuseActivation(graph, host, model.DefaultOpset))
             {
@@ -83,6 +94,40 @@ internal sealed class ActivationFusion : IGraphPass
         if (host.OpType == "Gemm") host.Set(OnnxAttribute.OfFloat("beta", 1f));
         host.Outputs[0] = add.Outputs[0];
         graph.Nodes.Remove(add);
+        return true;
+    }
+
+    /// <summary>
+    /// Conv → Add/Sum(conv, r), r a computed float tensor of the same static shape: r becomes the Conv's residual
+    /// input and the Conv takes the Add's place in the node order (r may be computed after the Conv's own position,
+    /// as a ResNet downsample shortcut is; everything the Conv reads is ready by then too).
+    /// </summary>
+    private static bool TryFuseResidual(OnnxGraph graph, OnnxNode host)
+    {
+        if (host.OpType != "Conv" || FusedActivation.HasActivation(host)) return false;
+        // Inputs past the bias (weight scales, sparse arrays, an earlier residual) mean a form this fusion does not extend.
+        if (FusedActivation.HasResidual(host)) return false;
+        for (int i = 3; i < host.Inputs.Count; i++) if (host.Inputs[i].Length > 0) return false;
+        var add = SoleConsumer(graph, host);
+        if (add is null || add.OpType is not ("Add" or "Sum") || add.Inputs.Count != 2 || add.Outputs.Count != 1) return false;
+        if (add.Inputs[0] == add.Inputs[1]) return false;
+        string other = add.Inputs[0] == host.Outputs[0] ? add.Inputs[1] : add.Inputs[0];
+        if (graph.Initializers.ContainsKey(other)) return false; // a constant is a bias, fused above when it broadcasts
+        var outInfo = graph.Info(host.Outputs[0]);
+        var otherInfo = graph.Info(other);
+        var addOut = graph.Info(add.Outputs[0]);
+        if (outInfo is null || otherInfo is null || addOut is null || !outInfo.IsStatic || !otherInfo.IsStatic || !addOut.IsStatic) return false;
+        if (outInfo.Type != ElementType.Float || otherInfo.Type != ElementType.Float) return false;
+        var shape = outInfo.StaticShape();
+        if (!otherInfo.StaticShape().SequenceEqual(shape) || !addOut.StaticShape().SequenceEqual(shape)) return false;
+
+        graph.Nodes.Remove(host);
+        graph.Nodes.Insert(graph.Nodes.IndexOf(add), host);
+        graph.Nodes.Remove(add);
+        while (host.Inputs.Count <= FusedActivation.ResidualInput) host.Inputs.Add("");
+        host.Inputs[FusedActivation.ResidualInput] = other;
+        host.Set(OnnxAttribute.OfInt(FusedActivation.Residual, FusedActivation.ResidualInput));
+        host.Outputs[0] = add.Outputs[0];
         return true;
     }
 

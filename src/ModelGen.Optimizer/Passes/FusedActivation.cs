@@ -22,6 +22,21 @@ internal static class FusedActivation
 
     public static bool HasActivation(OnnxNode node) => node.Attr(Activation) is not null;
 
+    /// <summary>
+    /// The attribute that marks a Conv with a fused residual Add; its value is the input that holds the residual
+    /// (the runtime's <c>ConvResidual</c>).
+    /// </summary>
+    public const string Residual = "residual";
+
+    /// <summary>
+    /// Where the fusion puts the residual: after X, W, B and the slot that int8/fp16 weights use for their scales
+    /// (empty here: residuals are fused only when the weights stay fp32).
+    /// </summary>
+    public const int ResidualInput = 4;
+
+    /// <summary>True for a Conv that carries a fused residual Add.</summary>
+    public static bool HasResidual(OnnxNode node) => node.Attr(Residual) is not null;
+
     /// <summary>The fused attributes on a node, for removal when writing standard ONNX.</summary>
-    public static readonly string[] AttributeNames = { Activation, Alpha, Min, Max };
+    public static readonly string[] AttributeNames = { Activation, Alpha, Min, Max, Residual };
 }

@@ -298,13 +298,14 @@ internal sealed unsafe class DeviceBinder
 
     private string? Conv()
     {
-        if (!FloatInputs(ConvResidual.Input + 1, out var why)) return why;
+        if (!FloatInputs(_context.Step.Inputs.Length, out var why)) return why;
         var shape = ConvShape.Bind(_context);
         var g = shape.Geometry;
         int m = shape.Groups * shape.MPerGroup;
         if (_context.HasInput(2) && _context.Input(2).ElementCount != m) return "bias length";
         bool residual = ConvResidual.Present(_context);
-        if (residual && !_context.Input(ConvResidual.Input).Shape.AsSpan().SequenceEqual(_context.Output(0).Shape)) return "residual shape";
+        int residualInput = ConvResidual.Input(_context);
+        if (residual && (!_context.HasInput(residualInput) || !_context.Input(residualInput).Shape.AsSpan().SequenceEqual(_context.Output(0).Shape))) return "residual shape";
         var p = new ConvParams
         {
             CPerGroup = shape.CPerGroup, MPerGroup = shape.MPerGroup, K = shape.K, OutSize = g.OutSize,
@@ -315,7 +316,7 @@ internal sealed unsafe class DeviceBinder
             PD = g.PadBegin[0], PH = g.PadBegin[1], PW = g.PadBegin[2],
             DD = g.Dilation[0], DH = g.Dilation[1], DW = g.Dilation[2],
             X = In(0), W = In(1), Y = Out(0), Bias = _context.HasInput(2) ? In(2) : -1,
-            Residual = residual ? In(ConvResidual.Input) : -1,
+            Residual = residual ? In(residualInput) : -1,
             Act = Activation(Epilogue.FromStep(_context)),
         };
         Launch(ConvKernels.Conv, Tiled(g.OutSize, shape.MPerGroup, shape.Batch * shape.Groups), p);

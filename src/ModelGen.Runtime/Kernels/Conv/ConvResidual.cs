@@ -1,7 +1,7 @@
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
-/// The optional fifth input of a float Conv step: a tensor of the output's shape that is added to the
+/// The optional residual input of a float Conv step: a tensor of the output's shape that is added to the
 /// convolution (after the bias, before the fused activation). The optimizer fuses ResNet's
 /// Conv → Add/Sum(shortcut) → Relu into one step this way, so the sum and the activation happen while
 /// the output tile is in registers instead of in two more passes over memory.
@@ -9,25 +9,31 @@ namespace ModelGen.Runtime.Kernels.Conv;
 internal static unsafe class ConvResidual
 {
     /// <summary>
-    /// The step input that holds the residual: inputs 0–2 are ONNX Conv's X, W and optional B, and input 3 is
-    /// taken by the per-channel scales of int8/fp16 weights.
+    /// The step attribute that marks a fused residual; its value is the index of the input that holds it. An
+    /// attribute rather than a fixed position, because the inputs after ONNX Conv's X, W and B mean other things
+    /// to other steps (int8/fp16 weight scales, sparse weight arrays).
     /// </summary>
-    public const int Input = 4;
+    public const string Attribute = "residual";
 
     /// <summary>True when the step has a residual input.</summary>
-    public static bool Present(BindContext context) => context.HasInput(Input);
+    public static bool Present(BindContext context) => context.Step.Find(Attribute) is not null;
+
+    /// <summary>The index of the step's residual input (see <see cref="Attribute"/>).</summary>
+    public static int Input(BindContext context) => (int)context.Step.GetInt(Attribute, -1);
 
     /// <summary>The residual's data, checked against the output, or null when the step has none.</summary>
     public static float* Bind(BindContext context)
     {
         if (!Present(context)) return null;
-        var residual = context.Input(Input);
+        int input = Input(context);
+        if (input < 3 || !context.HasInput(input)) throw context.Fail($"the '{Attribute}' attribute names input {input}, which the step does not have");
+        var residual = context.Input(input);
         var y = context.Output(0);
         if (residual.Type != ElementType.Float) throw context.Fail($"the residual input is {residual.Type}; a fused residual must be float");
         if (!residual.Shape.AsSpan().SequenceEqual(y.Shape))
         {
             throw context.Fail($"the residual input has shape {BindContext.ShapeText(residual.Shape)}; it must have the output's shape {BindContext.ShapeText(y.Shape)}");
         }
-        return context.FloatInput(Input);
+        return context.FloatInput(input);
     }
 }
