@@ -65,9 +65,11 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly float* _packedW;     // [groups][blocks][k][R]
     private readonly float* _packedBias;  // [groups][blocks][R]
     private readonly Epilogue _epilogue;
+    private readonly bool _readsInPlace; // the input needs no padded copy (see the constructor)
     private readonly int _parts;
     private readonly bool _splitTiles;    // batch 1: the parts share one unit's tiles
     private long _unit;                   // tiles mode: the unit being computed
+    private float* _source;               // tiles mode: what its tiles read (see Source)
 
     /// <summary>True when the step is a float Conv this kernel computes faster than im2col + SGEMM.</summary>
     public static bool Applies(BindContext context)
@@ -131,6 +133,10 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _phaseFloats = (_pw + _sw - 1) / _sw;
         _rowFloats = _sw * _phaseFloats;
         long plane = (long)_pd * _ph * _rowFloats;
+        // No pads and stride 1 along the width (a 1×1 conv, say; stride 2 splits rows into phases): the padded layout is the input's own, so the tiles read
+        // the input in place. Their masked-off lanes read up to Width - 1 floats past its end, which every arena and
+        // weights buffer has as slack (NativeBuffer.Slack).
+        _readsInPlace = _sw == 1 && _pd == g.In[0] && _ph == g.In[1] && _rowFloats == g.In[2];
         // A partial vector's unused lanes read up to Width - 1 floats past the last row.
         _paddedFloats = (_cPerGroup * plane + DirectConvTile.Width + 15) / 16 * 16;
 
@@ -212,7 +218,8 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _splitTiles = parallel && units < concurrency && _tiles >= 2;
         _parts = !parallel ? 1 : _splitTiles ? Math.Min(concurrency, _tiles) : (int)Math.Min(concurrency, units);
         int buffers = _splitTiles ? 1 : _parts;
-        _padded = (float*)context.Scratch(_paddedFloats * buffers * 4); // zeroed: the borders stay zero
+        // Zeroed: the borders stay zero. None when the tiles read the input in place.
+        _padded = _readsInPlace ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
 
         long packedFloats = (long)_groups * _blocks * _k * _rows;
         _packedBias = (float*)context.Scratch((long)_groups * _blocks * _rows * 4);
@@ -273,7 +280,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             long units = (long)_batch * _groups;
             for (_unit = 0; _unit < units; _unit++)
             {
-                Prepare(_x + _unit * _cPerGroup * _g.InSize, _padded);
+                _source = Source(_unit, _padded);
                 WorkerPool.Shared.Run(this, _parts);
             }
             return;
@@ -286,7 +293,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         if (_splitTiles)
         {
-            Tiles(_unit, _padded, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
+            Tiles(_unit, _source, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
             return;
         }
         long units = (long)_batch * _groups;
@@ -294,9 +301,17 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         float* padded = _padded + part * _paddedFloats;
         for (long unit = begin; unit < end; unit++)
         {
-            Prepare(_x + unit * _cPerGroup * _g.InSize, padded);
-            Tiles(unit, padded, 0, _tiles);
+            Tiles(unit, Source(unit, padded), 0, _tiles);
         }
+    }
+
+    /// <summary>What the tiles of <paramref name="unit"/> read: its input in place, or a padded copy made in <paramref name="padded"/>.</summary>
+    private float* Source(long unit, float* padded)
+    {
+        float* x = _x + unit * _cPerGroup * _g.InSize;
+        if (_readsInPlace) return x;
+        Prepare(x, padded);
+        return padded;
     }
 
     /// <summary>Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit; tile = vector tile × blocks + block.</summary>
