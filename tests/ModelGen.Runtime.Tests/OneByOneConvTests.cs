@@ -6,7 +6,8 @@ namespace ModelGen.Runtime.Tests;
 /// 1×1 convs, whose B operand is the input itself: whole 64-column groups are multiplied reading it in place
 /// (AVX-512), the remaining columns from a packed copy. Output maps of exactly one group, groups plus a tail,
 /// only a tail, K long enough to be split into slices, batch 2 over the pool, and a map large enough for
-/// batch-1 column-range parts. Fewer than 64 output channels or more than 64 pixels, so the channel-major
+/// batch-1 column-range parts, and small batch-1 maps whose parts take row blocks (on a machine with two or more
+/// cores). Fewer than 64 output channels or more than 64 pixels, so the channel-major
 /// kernel takes them. Each case runs twice on different inputs. Tolerance: rel 1e-4, abs 1e-4 (sums of up
 /// to 600 terms vs double).
 /// </summary>
@@ -24,6 +25,8 @@ public class OneByOneConvTests
         { [2, 24, 17, 17], 50 },   // batch 2: images over the pool
         { [1, 64, 56, 56], 40 },   // 3136 pixels, 8M multiply-adds: column ranges on the pool
         { [2, 512, 20, 20], 8 },   // K = 512: an image's 25 panels span two L2-sized panel groups of 16
+        { [1, 256, 13, 13], 100 }, // batch 1, 11 panels: row blocks over the pool, two in-place groups and a 41-column tail
+        { [1, 320, 14, 14], 64 },  // the same with K = 320 in two slices and a 4-column tail
     };
 
     [Theory]
