@@ -49,4 +49,35 @@ public class OneByOneConvTests
         var expected = Reference.Conv(x, xs, w, ws, b, 1, [1, 1], [0, 0, 0, 0], [1, 1], ys).Select(v => Math.Max(v, 0f)).ToArray();
         Data.Close(expected, y, Rel, Abs);
     }
+
+    public static TheoryData<int[], int, int, int> StridedCases() => new()
+    {
+        // x shape, output channels, stride along height, along width
+        { [1, 96, 28, 28], 100, 2, 2 }, // 14×14 out, batch 1: subsampled once, then row blocks over the pool
+        { [1, 80, 56, 56], 40, 2, 2 },  // 28×28 out: each column range subsampled by the part that multiplies it
+        { [2, 72, 15, 17], 20, 2, 2 },  // odd sizes (rows end inside a vector), batch 2
+        { [1, 70, 12, 30], 24, 1, 3 },  // stride 3 along the width: element by element
+    };
+
+    /// <summary>A 1×1 conv with strides above 1 multiplies its input subsampled onto the output grid; against the reference.</summary>
+    [Theory]
+    [MemberData(nameof(StridedCases))]
+    public void StridedOneByOneConvMatchesReference(int[] xs, int m, int sh, int sw)
+    {
+        int[] ws = [m, xs[1], 1, 1];
+        int[] ys = [xs[0], m, (xs[2] - 1) / sh + 1, (xs[3] - 1) / sw + 1];
+        var x = Data.Random(xs.Sum() + 5, Data.Count(xs));
+        var w = Data.Random(m + 6, Data.Count(ws));
+        var b = Data.Random(7, m);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = plan.Weight("W", w, ws);
+        int ib = plan.Weight("B", b, [m]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, ib], [iy], PlanAttribute.Ints("strides", sh, sw), PlanAttribute.String("activation", "Relu"));
+        var y = plan.RunAfterStale(x, staleSeed: 67);
+        var expected = Reference.Conv(x, xs, w, ws, b, 1, [sh, sw], [0, 0, 0, 0], [1, 1], ys).Select(v => Math.Max(v, 0f)).ToArray();
+        Data.Close(expected, y, Rel, Abs);
+    }
 }

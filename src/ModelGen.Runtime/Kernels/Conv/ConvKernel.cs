@@ -29,6 +29,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     private readonly long _packedBSize;
     private readonly int _parts;
     private readonly Im2ColPacker? _im2col;
+    private readonly SubsampledInput? _subsampled; // a strided 1×1 conv's input on the output grid, one buffer per job
     private readonly bool _splitPanels;
     private readonly bool _splitRows;   // split-panel mode, but the parts take row blocks (see the constructor)
     private readonly int _panelGroup; // column panels packed and multiplied together (see PackAndMultiply)
@@ -70,7 +71,9 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         {
             oneByOne &= _g.Stride[d] == 1 && _g.PadBegin[d] == 0 && _g.PadEnd[d] == 0;
         }
-        _direct = oneByOne;
+        // A strided, unpadded 1×1 conv multiplies its input subsampled onto the output grid the same way.
+        bool subsample = !oneByOne && SubsampledInput.Applies(_g);
+        _direct = oneByOne || subsample;
         int outSize = _g.OutSize;
 
         // Units of (image, group) run on the pool when there are enough of them and enough work in total;
@@ -88,7 +91,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         // weights instead: every part multiplies all columns, read in place; only the columns after the last whole
         // 64-column group are packed, once, before the parts start.
         int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
-        _splitRows = _splitPanels && oneByOne && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts && Avx512F.IsSupported;
+        _splitRows = _splitPanels && _direct && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts && Avx512F.IsSupported;
         if (_splitRows) _parts = Math.Min(WorkerPool.Shared.Concurrency, rowBlocks);
 
         // A group's packed B ([K, 16·group] floats) should stay in L2 with room for the weights' block: about 512 KB,
@@ -106,6 +109,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         _jobs = new SgemmJob[jobs];
         _packedBSize = Sgemm.PackedBSize(_k, outSize);
         _packedB = (float*)context.Scratch(_packedBSize * jobs * 4);
+        if (subsample) _subsampled = new SubsampledInput(context, _g, _cPerGroup, jobs);
         if (!_direct)
         {
             if (!Im2ColPacker.Fits(_g, _cPerGroup)) throw context.Fail($"the padded input of one group ({_cPerGroup} channels of {BindContext.ShapeText(xs[2..])}) is too large for this kernel (over 2^29 elements); split the model's input");
@@ -154,6 +158,12 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             {
                 float* x = _x + _unit * _cPerGroup * _g.InSize;
                 _prepared = _direct ? x : _im2col!.Prepare(x, 0);
+                if (_splitRows && _subsampled != null)
+                {
+                    // Every part multiplies all columns: subsample them all first.
+                    _subsampled.Columns(x, _subsampled.Buffer(0), 0, _g.OutSize);
+                    _prepared = _subsampled.Buffer(0);
+                }
                 var job = _jobs[0];
                 int g = (int)(_unit % _groups);
                 job.PackedA = _packedW + g * Sgemm.PackedASize(_mPerGroup, _k);
@@ -192,7 +202,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             job.PackedA = _packedW + g * packed;
             job.C = _y + unit * _mPerGroup * _g.OutSize;
             job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
-            PackAndMultiply(job, _direct ? x : _im2col!.Prepare(x, part), 0, panels);
+            PackAndMultiply(job, _direct ? x : _im2col!.Prepare(x, part), 0, panels, _subsampled?.Buffer(part));
         }
     }
 
@@ -233,7 +243,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     {
         int panels = Sgemm.ColumnPanels(_g.OutSize);
         int p0 = (int)((long)panels * part / parts), p1 = (int)((long)panels * (part + 1) / parts);
-        if (p0 < p1) PackAndMultiply(_jobs[0], _prepared, p0, p1);
+        if (p0 < p1) PackAndMultiply(_jobs[0], _prepared, p0, p1, _subsampled?.Buffer(0));
     }
 
     /// <summary>
@@ -241,7 +251,12 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     /// <see cref="_panelGroup"/> panels at a time, so each group's packed B is multiplied while it is still in L2
     /// instead of the whole unrolled image (for a 3×3 conv on 56×56×64, 7 MB) going out to memory and back.
     /// </summary>
-    private void PackAndMultiply(SgemmJob job, float* source, int p0, int p1)
+    /// <param name="job">The product's operands and epilogue, for this unit.</param>
+    /// <param name="source">The unit's input (or its padded copy, for im2col).</param>
+    /// <param name="p0">The first column panel.</param>
+    /// <param name="p1">The column panel after the last.</param>
+    /// <param name="subsampleInto">For a strided 1×1 conv, where each group's columns of the subsampled input go (and are then read from); else null.</param>
+    private void PackAndMultiply(SgemmJob job, float* source, int p0, int p1, float* subsampleInto)
     {
         int n = _g.OutSize;
         bool blocked = Sgemm.UsesBlocking(_mPerGroup, _k, job.Epilogue);
@@ -252,17 +267,23 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             int packedFrom = g0; // panels [packedFrom, g1) are multiplied from packed B
             if (_direct)
             {
-                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself, [C/g, spatial]. Whole 64-column
-                // groups read it in place; the rest is packed.
+                float* b = source;
+                if (subsampleInto != null)
+                {
+                    _subsampled!.Columns(source, subsampleInto, g0 * Sgemm.NR, Math.Min(n, g1 * Sgemm.NR));
+                    b = subsampleInto;
+                }
+                // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself (or its subsampled copy), [C/g, spatial].
+                // Whole 64-column groups read it in place; the rest is packed.
                 int inPlace = Avx512F.IsSupported ? (Math.Min(n, g1 * Sgemm.NR) - g0 * Sgemm.NR) / Sgemm.WideColumns : 0;
                 if (inPlace > 0)
                 {
-                    Sgemm.UnpackedColumns(job.PackedA, source, n, job.C, n, _mPerGroup, _k, job.Epilogue, g0 * Sgemm.NR, inPlace);
+                    Sgemm.UnpackedColumns(job.PackedA, b, n, job.C, n, _mPerGroup, _k, job.Epilogue, g0 * Sgemm.NR, inPlace);
                     packedFrom += inPlace * Sgemm.WidePanelCount;
                 }
                 if (packedFrom >= g1) continue;
                 int col0 = packedFrom * Sgemm.NR;
-                Sgemm.PackB(source + col0, n, 1, _k, Math.Min(n, g1 * Sgemm.NR) - col0, job.PackedB + (long)col0 * _k);
+                Sgemm.PackB(b + col0, n, 1, _k, Math.Min(n, g1 * Sgemm.NR) - col0, job.PackedB + (long)col0 * _k);
             }
             else
             {
