@@ -19,7 +19,9 @@ internal sealed class OrtRunner : IDisposable
     /// <param name="modelPath">The .onnx file ONNX Runtime runs.</param>
     /// <param name="inputs">Input name, shape and data, in any order (matched by name).</param>
     /// <param name="outputs">Output name and shape; the buffers are made here.</param>
-    public OrtRunner(string modelPath, IReadOnlyList<(string Name, int[] Shape, float[] Data)> inputs, IReadOnlyList<(string Name, int[] Shape)> outputs)
+    /// <param name="profilePrefix">When set, ONNX Runtime's own per-node profiler writes to files with this prefix (<see cref="EndProfiling"/>).</param>
+    public OrtRunner(string modelPath, IReadOnlyList<(string Name, int[] Shape, float[] Data)> inputs, IReadOnlyList<(string Name, int[] Shape)> outputs,
+        string? profilePrefix = null)
     {
         using var options = new SessionOptions
         {
@@ -28,6 +30,11 @@ internal sealed class OrtRunner : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        if (profilePrefix is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
         try
         {
             _session = new InferenceSession(modelPath, options);
@@ -61,6 +68,9 @@ internal sealed class OrtRunner : IDisposable
 
     /// <summary>The bound output buffers, in the order given to the constructor; filled by <see cref="Invoke"/>.</summary>
     public float[][] Outputs { get; }
+
+    /// <summary>Stops ONNX Runtime's profiler (see the constructor) and returns the JSON file it wrote.</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     /// <summary>One run over the bound buffers.</summary>
     public void Invoke() => _session.RunWithBinding(_runOptions, _binding);

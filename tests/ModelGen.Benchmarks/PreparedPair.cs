@@ -16,9 +16,10 @@ internal sealed class PreparedPair : IDisposable
     /// <summary>Calibration samples for int8 (seeded uniform data like the benchmark input).</summary>
     private const int CalibrationSamples = 64;
 
-    private PreparedPair(BenchCase benchCase, ModelGenRunner modelGen, OrtRunner ort, string check, TimeSpan prepareTime)
+    private PreparedPair(BenchCase benchCase, ModelGenRunner modelGen, OrtRunner ort, string ortModel, string check, TimeSpan prepareTime)
     {
         Case = benchCase;
+        OrtModel = ortModel;
         ModelGen = modelGen;
         Ort = ort;
         Check = check;
@@ -27,6 +28,9 @@ internal sealed class PreparedPair : IDisposable
 
     /// <summary>The case.</summary>
     public BenchCase Case { get; }
+
+    /// <summary>The .onnx file ONNX Runtime runs (the source model, or for int8 the QDQ model ModelGen wrote).</summary>
+    public string OrtModel { get; }
 
     /// <summary>The ModelGen side.</summary>
     public ModelGenRunner ModelGen { get; }
@@ -75,7 +79,7 @@ internal sealed class PreparedPair : IDisposable
             modelGen.Invoke();
             ort.Invoke();
             string check = OutputCheck.Verify(benchCase, modelGen.Outputs, ort.Outputs, modelGen.OutputSlots.Select(s => s.Name).ToArray());
-            return new PreparedPair(benchCase, modelGen, ort, check, timer.Elapsed);
+            return new PreparedPair(benchCase, modelGen, ort, ortModel, check, timer.Elapsed);
         }
         catch
         {

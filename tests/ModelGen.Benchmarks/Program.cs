@@ -7,6 +7,7 @@ using ModelGen.Benchmarks;
 // `--ratio [--seconds S] [--filter TEXT] [--no-gemm]`: the quick interleaved table.
 // `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
 // `--profile [--filter TEXT] [--seconds S] [--cpu-time]`: time per step of each case's plan (StepProfile).
+// `--ort-profile [--filter TEXT] [--seconds S]`: ONNX Runtime's own per-node profile of each case (OrtProfile).
 // `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
@@ -38,6 +39,20 @@ if (args.Contains("--spin-study"))
     try
     {
         return SpinStudy.Run(fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
+if (args.Contains("--ort-profile"))
+{
+    int fi = Array.IndexOf(args, "--filter");
+    int si = Array.IndexOf(args, "--seconds");
+    double profileSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ops) && ops > 0 ? ops : 2;
+    try
+    {
+        return OrtProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
     }
     finally
     {
