@@ -34,6 +34,7 @@ public class DirectConvTests
         { [8, 1, 28, 28], [10, 1, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },      // batch 8, 1.6M multiply-adds: units over the pool
         { [3, 10, 14, 14], [16, 10, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], false, "Relu" },   // odd unit count over the pool
         { [1, 16, 24, 24], [24, 16, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },        // batch 1, 2M multiply-adds: tiles over the pool
+        { [1, 33, 45, 45], [16, 33, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },    // 67k input floats: the padded copy split by channels too
         // Width stride 2 (each padded row split into even and odd columns): SqueezeNet's first conv unpadded on an odd
         // width (18 outputs: 16 + 2), ResNet's 7x7/2 pad 3 with 32x32 outputs over 2.4M multiply-adds (tiles over the
         // pool), an odd left pad with an even kernel, dilation 2, groups with batch 2, 1-D, and an odd input width
