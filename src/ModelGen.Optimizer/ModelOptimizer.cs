@@ -124,7 +124,8 @@ public static class ModelOptimizer
         FixSymbolicInputs(model, path, warnings, batched);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         RunLosslessPasses(model, new PassContext(path, options.Log), counts, FusesResiduals(options));
-        var compiled = PlanBuilder.Build(model, options.Name, path, sha);
+        // A batch-polymorphic plan is rescaled per batch size, which a Concat's views cannot follow.
+        var compiled = PlanBuilder.Build(model, options.Name, path, sha, elideConcats: !batched);
         if (RuntimeRefusal(compiled) is { } refusal)
         {
             var node = new UncompiledNode(refusal.Op, "", refusal.Step, refusal.Message);

@@ -13,7 +13,7 @@ public class OptimizerVersusOrtTests
 {
     private const double Tolerance = 1e-4;
 
-    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm", "ResidualCnn" };
+    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm", "ResidualCnn", "FireModules" };
 
     private static TestModels Make(string name) => name switch
     {
@@ -22,6 +22,7 @@ public class OptimizerVersusOrtTests
         "SmallCnn" => TestModels.SmallCnn(),
         "ConvBatchNorm" => TestModels.ConvBatchNorm(),
         "ResidualCnn" => TestModels.ResidualCnn(),
+        "FireModules" => TestModels.FireModules(),
         _ => throw new ArgumentException(name),
     };
 
@@ -92,6 +93,32 @@ public class OptimizerVersusOrtTests
 
         var quantized = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("q"), "ResQ") { Quantize = QuantizeMode.Int8Weights, AllowUngated = true });
         Assert.DoesNotContain(quantized.Optimized.Graph.Nodes, n => n.OpType == "Conv" && n.InputOrEmpty(4).Length > 0);
+    }
+
+    [Fact]
+    public void Batch_one_channel_concats_need_no_step_unless_the_plan_is_batch_polymorphic()
+    {
+        using var dir = new TempDir();
+        var fixedBatch = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().Save(dir.Path, "fire.onnx"), dir.File("out"), "Fire"));
+        var spec = fixedBatch.Compiled.Spec;
+        Assert.DoesNotContain(spec.Steps, s => s.Op == "Concat");
+        // Each expand writes into its part of the concatenated output: its slot is inside the output's bytes.
+        var concats = fixedBatch.Optimized.Graph.Nodes.Where(n => n.OpType == "Concat").ToList();
+        Assert.Equal(2, concats.Count);
+        foreach (var concat in concats)
+        {
+            var output = spec.Slots.Single(s => s.Name == concat.Outputs[0]);
+            long at = output.Offset;
+            foreach (var input in concat.Inputs)
+            {
+                var slot = spec.Slots.Single(s => s.Name == input);
+                Assert.Equal(at, slot.Offset);
+                at += Spec.SpecReader.ByteLength(slot);
+            }
+        }
+
+        var batched = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().WithSymbolicBatch().Save(dir.Path, "fireN.onnx"), dir.File("outN"), "FireN"));
+        Assert.Equal(2, batched.Compiled.Spec.Steps.Count(s => s.Op == "Concat"));
     }
 
     [Fact]

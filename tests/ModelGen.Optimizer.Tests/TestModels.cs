@@ -146,6 +146,28 @@ internal sealed class TestModels
         return m.Output(y);
     }
 
+    /// <summary>
+    /// Two SqueezeNet fire modules (squeeze 1×1, then 1×1 and 3×3 expands concatenated on channels): the first
+    /// concatenates its expands in the order they are computed, the second in the reverse order.
+    /// </summary>
+    public static TestModels FireModules(int seed = 6)
+    {
+        var m = new TestModels(seed);
+        var x = m.Input("x", 1, 8, 12, 12);
+        var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
+        string Fire(string input, int inC, string name, bool reverse)
+        {
+            var sq = m.Node("Relu", new[] { m.Node("Conv", new[] { input, m.Weight(name + ".sq", new[] { 4, inC, 1, 1 }, 0.4f), m.Weight(name + ".sqb", new[] { 4 }, 0.1f) }) });
+            var e1 = m.Node("Relu", new[] { m.Node("Conv", new[] { sq, m.Weight(name + ".e1", new[] { 8, 4, 1, 1 }, 0.4f), m.Weight(name + ".e1b", new[] { 8 }, 0.1f) }) });
+            var e3 = m.Node("Relu", new[] { m.Node("Conv", new[] { sq, m.Weight(name + ".e3", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight(name + ".e3b", new[] { 8 }, 0.1f) }, pad1) });
+            return m.Node("Concat", reverse ? new[] { e3, e1 } : new[] { e1, e3 }, OnnxAttribute.OfInt("axis", 1));
+        }
+        var f = Fire(Fire(x, 8, "f1", reverse: false), 16, "f2", reverse: true);
+        var pooled = m.Node("Flatten", new[] { m.Node("GlobalAveragePool", new[] { f }) });
+        var y = m.Node("Gemm", new[] { pooled, m.Weight("fc.w", new[] { 10, 16 }, 0.5f), m.Weight("fc.b", new[] { 10 }, 0.1f) }, OnnxAttribute.OfInt("transB", 1));
+        return m.Output(y);
+    }
+
     /// <summary>Conv + BatchNormalization + Clip, and Gemm + BatchNormalization: both fold.</summary>
     public static TestModels ConvBatchNorm(int seed = 4)
     {

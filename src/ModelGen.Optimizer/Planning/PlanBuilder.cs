@@ -16,9 +16,14 @@ internal sealed record CompiledModel(ModelSpec Spec, byte[] Weights);
 /// </summary>
 internal static class PlanBuilder
 {
-    public static CompiledModel Build(OnnxModel model, string name, string sourcePath, string sourceSha256)
+    /// <param name="elideConcats">
+    /// Let eligible Concats' inputs be written straight into the output (<see cref="ConcatElision"/>). Only for plans
+    /// that keep their batch size: the batch-polymorphic rescaling would move the views.
+    /// </param>
+    public static CompiledModel Build(OnnxModel model, string name, string sourcePath, string sourceSha256, bool elideConcats = false)
     {
         var graph = model.Graph;
+        var (elided, views) = elideConcats ? ConcatElision.Find(graph) : (new HashSet<OnnxNode>(), new Dictionary<string, ConcatElision.View>(StringComparer.Ordinal));
         long opset = model.DefaultOpset;
         var slotIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var slotOrder = new List<string>();
@@ -76,6 +81,15 @@ internal static class PlanBuilder
             }
         }
 
+        // A view lives in its Concat output's bytes: the output must be live from the first view's producer on,
+        // and as long as any view is read.
+        foreach (var (input, view) in views)
+        {
+            int i = slotIds[input], o = slotIds[view.Output];
+            first[o] = Math.Min(first[o], first[i]);
+            last[o] = Math.Max(last[o], last[i]);
+        }
+
         // Weights blob: initializers in slot order, each on a 64-byte boundary.
         var weights = new MemoryStream();
         var weightOffsets = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -92,7 +106,7 @@ internal static class PlanBuilder
         var weightBytes = weights.ToArray();
 
         // Arena: everything else.
-        var arenaValues = slotOrder.Where(v => !weightOffsets.ContainsKey(v)).ToList();
+        var arenaValues = slotOrder.Where(v => !weightOffsets.ContainsKey(v) && !views.ContainsKey(v)).ToList();
         var infos = slotOrder.ToDictionary(v => v, v => InfoOf(graph, v, sourcePath), StringComparer.Ordinal);
         var requests = arenaValues.Select(v =>
         {
@@ -103,6 +117,7 @@ internal static class PlanBuilder
         var (arenaOffsets, arenaBytes) = MemoryPlanner.Plan(requests);
         var arenaOffset = new Dictionary<string, long>(StringComparer.Ordinal);
         for (int i = 0; i < arenaValues.Count; i++) arenaOffset[arenaValues[i]] = arenaOffsets[i];
+        foreach (var (input, view) in views) arenaOffset[input] = arenaOffset[view.Output] + view.ByteOffset;
 
         var slots = slotOrder.Select((v, id) =>
         {
@@ -114,12 +129,12 @@ internal static class PlanBuilder
                 isWeight ? wOffset : arenaOffset[v]);
         }).ToList();
 
-        var steps = graph.Nodes.Select((node, s) => new StepSpec(
-            node.OpType,
-            node.Name,
-            node.Inputs.Select(i => i.Length == 0 ? -1 : slotIds[i]).ToEquatableArray(),
-            node.Outputs.Select(o => slotIds[o]).ToEquatableArray(),
-            StepAttributes(node, opset, sourcePath, fillOnce[s]).ToEquatableArray())).ToList();
+        var steps = graph.Nodes.Select((node, s) => (node, s)).Where(x => !elided.Contains(x.node)).Select(x => new StepSpec(
+            x.node.OpType,
+            x.node.Name,
+            x.node.Inputs.Select(i => i.Length == 0 ? -1 : slotIds[i]).ToEquatableArray(),
+            x.node.Outputs.Select(o => slotIds[o]).ToEquatableArray(),
+            StepAttributes(x.node, opset, sourcePath, fillOnce[x.s]).ToEquatableArray())).ToList();
 
         string doc = string.Join("\n", new[] { model.Doc, graph.Doc }.Where(d => d.Length > 0));
         var spec = new ModelSpec(
