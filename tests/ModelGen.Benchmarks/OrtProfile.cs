@@ -75,18 +75,20 @@ internal static class OrtProfile
             name = name[..^suffix.Length];
             var args = e.GetProperty("args");
             string op = args.TryGetProperty("op_name", out var o) ? o.GetString() ?? "" : "";
-            string shape = args.TryGetProperty("output_type_shape", out var s) ? Shape(s) : "";
+            string shape = args.TryGetProperty("output_type_shape", out var s) ? Shape(s, 0) : "";
+            // A conv's weight (its second input) tells a 3×3 from a 1×1 with the same output; NCHWc weights are reordered, 16 channels a block.
+            if (op == "Conv" && args.TryGetProperty("input_type_shape", out var ins)) shape += " w" + Shape(ins, 1);
             double dur = e.GetProperty("dur").GetDouble();
             sums[name] = sums.TryGetValue(name, out var v) ? (op, shape, v.Sum + dur, v.Count + 1) : (op, shape, dur, 1);
         }
         return sums.Select(kv => new Node(kv.Key, kv.Value.Op, kv.Value.Shape, kv.Value.Sum / kv.Value.Count)).ToList();
     }
 
-    /// <summary>The first output's shape from <c>[{"float": [1, 64, 56, 56]}]</c>.</summary>
-    private static string Shape(JsonElement outputs)
+    /// <summary>Shape <paramref name="index"/> of a list like <c>[{"float": [1, 64, 56, 56]}]</c>.</summary>
+    private static string Shape(JsonElement list, int index)
     {
-        if (outputs.ValueKind != JsonValueKind.Array || outputs.GetArrayLength() == 0) return "";
-        foreach (var p in outputs[0].EnumerateObject())
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() <= index) return "";
+        foreach (var p in list[index].EnumerateObject())
         {
             return "[" + string.Join(",", p.Value.EnumerateArray().Select(d => d.GetInt64())) + "]";
         }
