@@ -40,7 +40,9 @@ internal static class OrtProfile
                 ort.Invoke();
                 calls++;
             }
-            var nodes = Read(ort.EndProfiling());
+            string file = ort.EndProfiling();
+            var nodes = Read(file);
+            File.Delete(file);
             double total = nodes.Sum(n => n.Micros);
             Console.WriteLine($"## {benchCase.Id} (ONNX Runtime): {total.ToString("F1", inv)} us of kernel time per call in {nodes.Count} nodes ({calls} calls)");
             Console.WriteLine("op type              us/call   share  nodes");

@@ -32,8 +32,9 @@ internal sealed class OrtRunner : IDisposable
         };
         if (profilePrefix is not null)
         {
-            options.EnableProfiling = true;
+            // The prefix first: enabling profiling takes the prefix set at that moment.
             options.ProfileOutputPathPrefix = profilePrefix;
+            options.EnableProfiling = true;
         }
         try
         {
