@@ -27,33 +27,6 @@ internal static unsafe partial class Sgemm
     /// <summary>Floats needed for packed B.</summary>
     public static long PackedBSize(int k, int n) => (long)ColumnPanels(n) * NR * Math.Max(k, 1);
 
-    /// <summary>Packs A where element (i, p) is at <c>a[i*rowStride + p*colStride]</c> (any layout, so transA is free).</summary>
-    public static void PackA(float* a, long rowStride, long colStride, int m, int k, float* dst)
-    {
-        for (int ib = 0; ib < m; ib += MR)
-        {
-            int rows = Math.Min(MR, m - ib);
-            float* block = dst + (long)ib * k;
-            for (int r = 0; r < rows; r++)
-            {
-                float* src = a + (ib + r) * rowStride;
-                float* d = block + r;
-                if (colStride == 1)
-                {
-                    for (int p = 0; p < k; p++) d[p * MR] = src[p];
-                }
-                else
-                {
-                    for (int p = 0; p < k; p++) d[p * MR] = src[p * colStride];
-                }
-            }
-            for (int r = rows; r < MR; r++)
-            {
-                for (int p = 0; p < k; p++) block[p * MR + r] = 0f;
-            }
-        }
-    }
-
     /// <summary>Packs B where element (p, j) is at <c>b[p*rowStride + j*colStride]</c> (any layout, so transB is free).</summary>
     public static void PackB(float* b, long rowStride, long colStride, int k, int n, float* dst)
     {
