@@ -71,6 +71,14 @@ internal static class BenchCatalog
     public static BenchCase LargeGemm(int n = 1024) => Made($"gemm-{n}", n, Precision.Fp32, () => BenchModels.Gemm(n));
 
     /// <summary>The case with id <paramref name="id"/>.</summary>
+    /// <summary>The cases whose id contains <paramref name="filter"/> (all for null); when none does, says so on stderr with the ids there are.</summary>
+    public static List<BenchCase> Matching(string? filter)
+    {
+        var cases = All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (cases.Count == 0) Console.Error.WriteLine($"no case matches '{filter}'; cases: {string.Join(", ", All().Select(c => c.Id))}");
+        return cases;
+    }
+
     public static BenchCase Find(string id) =>
         All().FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"no benchmark case '{id}'; known: {string.Join(", ", All().Select(c => c.Id))}", nameof(id));
 

@@ -18,12 +18,8 @@ internal static class OrtProfile
     public static int Run(double seconds, string? filter)
     {
         var inv = CultureInfo.InvariantCulture;
-        var cases = BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (cases.Count == 0)
-        {
-            Console.Error.WriteLine($"no case matches '{filter}'; cases: {string.Join(", ", BenchCatalog.All().Select(c => c.Id))}");
-            return 2;
-        }
+        var cases = BenchCatalog.Matching(filter);
+        if (cases.Count == 0) return 2;
         foreach (var benchCase in cases)
         {
             using var pair = PreparedPair.Create(benchCase);

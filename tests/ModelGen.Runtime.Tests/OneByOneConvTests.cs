@@ -31,24 +31,7 @@ public class OneByOneConvTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OneByOneConvMatchesReference(int[] xs, int m)
-    {
-        int[] ws = [m, xs[1], 1, 1];
-        int[] ys = [xs[0], m, xs[2], xs[3]];
-        var x = Data.Random(xs.Sum() + 7, Data.Count(xs));
-        var w = Data.Random(m + 8, Data.Count(ws));
-        var b = Data.Random(9, m);
-        var plan = new TestPlan();
-        int ix = plan.Input("X", xs);
-        int iw = plan.Weight("W", w, ws);
-        int ib = plan.Weight("B", b, [m]);
-        int iy = plan.Arena("Y", ys);
-        plan.Output(iy);
-        plan.Step("Conv", [ix, iw, ib], [iy], PlanAttribute.String("activation", "Relu"));
-        var y = plan.RunAfterStale(x, staleSeed: 66);
-        var expected = Reference.Conv(x, xs, w, ws, b, 1, [1, 1], [0, 0, 0, 0], [1, 1], ys).Select(v => Math.Max(v, 0f)).ToArray();
-        Data.Close(expected, y, Rel, Abs);
-    }
+    public void OneByOneConvMatchesReference(int[] xs, int m) => CheckOneByOne(xs, m, 1, 1, staleSeed: 66);
 
     public static TheoryData<int[], int, int, int> StridedCases() => new()
     {
@@ -62,13 +45,16 @@ public class OneByOneConvTests
     /// <summary>A 1×1 conv with strides above 1 multiplies its input subsampled onto the output grid; against the reference.</summary>
     [Theory]
     [MemberData(nameof(StridedCases))]
-    public void StridedOneByOneConvMatchesReference(int[] xs, int m, int sh, int sw)
+    public void StridedOneByOneConvMatchesReference(int[] xs, int m, int sh, int sw) => CheckOneByOne(xs, m, sh, sw, staleSeed: 67);
+
+    /// <summary>A 1×1 conv with bias and Relu, run after a stale call, against the reference.</summary>
+    private static void CheckOneByOne(int[] xs, int m, int sh, int sw, int staleSeed)
     {
         int[] ws = [m, xs[1], 1, 1];
         int[] ys = [xs[0], m, (xs[2] - 1) / sh + 1, (xs[3] - 1) / sw + 1];
-        var x = Data.Random(xs.Sum() + 5, Data.Count(xs));
-        var w = Data.Random(m + 6, Data.Count(ws));
-        var b = Data.Random(7, m);
+        var x = Data.Random(xs.Sum() + 7, Data.Count(xs));
+        var w = Data.Random(m + 8, Data.Count(ws));
+        var b = Data.Random(9, m);
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);
         int iw = plan.Weight("W", w, ws);
@@ -76,7 +62,7 @@ public class OneByOneConvTests
         int iy = plan.Arena("Y", ys);
         plan.Output(iy);
         plan.Step("Conv", [ix, iw, ib], [iy], PlanAttribute.Ints("strides", sh, sw), PlanAttribute.String("activation", "Relu"));
-        var y = plan.RunAfterStale(x, staleSeed: 67);
+        var y = plan.RunAfterStale(x, staleSeed);
         var expected = Reference.Conv(x, xs, w, ws, b, 1, [sh, sw], [0, 0, 0, 0], [1, 1], ys).Select(v => Math.Max(v, 0f)).ToArray();
         Data.Close(expected, y, Rel, Abs);
     }

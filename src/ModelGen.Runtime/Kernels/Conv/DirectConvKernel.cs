@@ -399,23 +399,12 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         // other phase at index t + (padBegin + 1) / 2.
         float* evens = to + (padBegin & 1) * _phaseFloats + (padBegin >> 1);
         float* odds = to + ((padBegin + 1) & 1) * _phaseFloats + ((padBegin + 1) >> 1);
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var even = RowPairs.EvenLanes;
         var odd = even + Vector512<int>.One;
         int evenCount = (n + 1) >> 1, oddCount = n >> 1;
         for (int t = 0; t < evenCount; t += 16)
         {
-            int i = 2 * t;
-            Vector512<float> lo, hi;
-            if (i + 32 <= n)
-            {
-                lo = Vector512.Load(from + i);
-                hi = Vector512.Load(from + i + 16);
-            }
-            else
-            {
-                lo = Avx512F.MaskLoad(from + i, Mask(n - i), Vector512<float>.Zero);
-                hi = Avx512F.MaskLoad(from + i + 16, Mask(n - i - 16), Vector512<float>.Zero);
-            }
+            RowPairs.Load(from, 2 * t, n, out var lo, out var hi);
             var e = Avx512F.PermuteVar16x32x2(lo, even, hi);
             var o = Avx512F.PermuteVar16x32x2(lo, odd, hi);
             if (t + 16 <= oddCount)
@@ -425,15 +414,11 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             }
             else
             {
-                Avx512F.MaskStore(evens + t, Mask(evenCount - t), e);
-                Avx512F.MaskStore(odds + t, Mask(oddCount - t), o);
+                Avx512F.MaskStore(evens + t, RowPairs.Mask(evenCount - t), e);
+                Avx512F.MaskStore(odds + t, RowPairs.Mask(oddCount - t), o);
             }
         }
     }
-
-    /// <summary>The first <paramref name="lanes"/> lanes set (none for 0 or less).</summary>
-    private static Vector512<float> Mask(int lanes) =>
-        Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
 
     /// <summary>Copies a short row with vector moves (the rows here are 10–100 floats; a memcpy call per row costs more than the copy).</summary>
     private static void CopyRow(float* from, float* to, int n)
@@ -442,7 +427,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         for (; i + 16 <= n; i += 16) Vector512.Load(from + i).Store(to + i);
         if (i < n)
         {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
+            var mask = RowPairs.Mask(n - i);
             Avx512F.MaskStore(to + i, mask, Avx512F.MaskLoad(from + i, mask, Vector512<float>.Zero));
         }
     }

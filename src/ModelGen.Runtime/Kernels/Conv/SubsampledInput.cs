@@ -66,27 +66,13 @@ internal sealed unsafe class SubsampledInput
     /// <summary>target[j] = row[2j] for j in [<paramref name="j0"/>, <paramref name="j1"/>): 32 inputs, one permute, 16 outputs at a time.</summary>
     private static void EvenColumns(float* row, int inW, float* target, int j0, int j1)
     {
-        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var even = RowPairs.EvenLanes;
         for (int j = j0; j < j1; j += 16)
         {
-            int i = 2 * j;
-            Vector512<float> lo, hi;
-            if (i + 32 <= inW)
-            {
-                lo = Vector512.Load(row + i);
-                hi = Vector512.Load(row + i + 16);
-            }
-            else
-            {
-                // The row's end: load only what it has (no read past it).
-                lo = Avx512F.MaskLoad(row + i, Mask(inW - i), Vector512<float>.Zero);
-                hi = Avx512F.MaskLoad(row + i + 16, Mask(inW - i - 16), Vector512<float>.Zero);
-            }
+            RowPairs.Load(row, 2 * j, inW, out var lo, out var hi);
             var v = Avx512F.PermuteVar16x32x2(lo, even, hi);
             if (j + 16 <= j1) v.Store(target + j);
-            else Avx512F.MaskStore(target + j, Mask(j1 - j), v);
+            else Avx512F.MaskStore(target + j, RowPairs.Mask(j1 - j), v);
         }
     }
-
-    private static Vector512<float> Mask(int lanes) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
 }
