@@ -165,11 +165,21 @@ public class WorkerPoolTests
         int y = plan.Arena("Y", [128, 64]);
         plan.Output(y);
         plan.Step("Gemm", [a, b], [y]);
-        // Tests outside this collection (big Gemm/Conv cases) may hold the shared pool at that moment, and then
-        // the Gemm rightly runs inline; a few tries make that coincidence vanishingly unlikely.
-        long before = WorkerPool.Shared.SharedRuns;
-        var input = Data.Random(2, 128 * 256);
-        for (int i = 0; i < 20 && WorkerPool.Shared.SharedRuns == before; i++) plan.Run(input);
-        Assert.True(WorkerPool.Shared.SharedRuns > before, "a 2M multiply-add Gemm did not use the worker pool");
+        // Tests outside this collection (big Gemm/Conv cases, run in parallel) may hold the shared pool at that
+        // moment, and then the Gemm rightly runs inline. Tries for up to 10 s make that coincidence vanishingly
+        // unlikely (20 tries were not enough once the conv kernels dispatched to the pool more often).
+        using var executor = plan.Executor(out var weights);
+        using (weights)
+        {
+            executor.SetInput<float>(0, Data.Random(2, 128 * 256));
+            long before = WorkerPool.Shared.SharedRuns;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (WorkerPool.Shared.SharedRuns == before && clock.Elapsed.TotalSeconds < 10)
+            {
+                executor.Run();
+                if (WorkerPool.Shared.SharedRuns == before) Thread.Sleep(1);
+            }
+            Assert.True(WorkerPool.Shared.SharedRuns > before, "a 2M multiply-add Gemm did not use the worker pool in 10 s of tries");
+        }
     }
 }
