@@ -124,6 +124,11 @@ internal static unsafe partial class Sgemm
     {
         int rowBlocks = RowBlocks(m);
         bool wide = Avx512F.IsSupported;
+        if (wide && rowBlocks <= MCBlocks)
+        {
+            GroupMajorPanels(packedA, packedB, c, ldc, m, n, k, epilogue, panelBegin, panelEnd);
+            return;
+        }
         for (int pc = 0; pc < k; pc += KC)
         {
             int kc = Math.Min(KC, k - pc);
@@ -154,6 +159,32 @@ internal static unsafe partial class Sgemm
                         MicroKernel(packedA + (long)ib * k + (long)pc * MR, b, kc, c + ib * ldc + jb, ldc,
                             Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue, mode);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BlockedPanels"/> for a product whose rows are one A block (at most <see cref="MCBlocks"/> row blocks:
+    /// a pixel-major conv on a 7×7 map, a batch-32 layer): each 64-column group runs all its K slices before the
+    /// next group starts, so every B panel is read start to end as one stream instead of in KC-long pieces a whole
+    /// sweep of groups apart. With all rows in one block, the slice-outer order kept nothing hot that this loses
+    /// (A's slice is re-read from L1/L2). Measured on two cores, caches flushed: 7×7 3×3 512→512 1.07–1.37 → 0.99–1.34 ms,
+    /// 7×7 1×1 2048→512 0.73–0.75 → 0.61–0.67 ms; in cache 5–15% faster too.
+    /// </summary>
+    private static void GroupMajorPanels(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int panelBegin, int panelEnd)
+    {
+        int rowBlocks = RowBlocks(m);
+        for (int panel = panelBegin; panel < panelEnd; panel += WidePanels)
+        {
+            int colLimit = Math.Min(n, Math.Min(panel + WidePanels, panelEnd) * NR);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                var mode = pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+                for (int rb = 0; rb < rowBlocks; rb++)
+                {
+                    WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, epilogue, mode);
                 }
             }
         }
