@@ -99,12 +99,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         _panelGroup = Math.Max(4, (int)(PackedBGroupBytes / ((long)_k * Sgemm.NR * 4)) / 4 * 4);
 
         var epilogue = Epilogue.FromStep(context);
-        if (ConvResidual.Bind(context) is var residual && residual != null)
-        {
-            // Each unit's C and its residual sit at the same offset in their tensors: one distance serves all.
-            epilogue.HasResidual = true;
-            epilogue.ResidualOffset = residual - _y;
-        }
+        ConvResidual.AddTo(context, ref epilogue, _y);
         int jobs = _splitPanels ? 1 : _parts; // split-panel parts share one packed B
         _jobs = new SgemmJob[jobs];
         _packedBSize = Sgemm.PackedBSize(_k, outSize);

@@ -36,4 +36,17 @@ internal static unsafe class ConvResidual
         }
         return context.FloatInput(input);
     }
+
+    /// <summary>
+    /// Has <paramref name="epilogue"/> add the step's residual, if it has one, to the output <paramref name="y"/>: the
+    /// epilogue holds the residual's distance from the output, which also serves every unit (image, group) of a conv,
+    /// since each unit's output and residual sit at the same offset in their tensors.
+    /// </summary>
+    public static void AddTo(BindContext context, ref Gemm.Epilogue epilogue, float* y)
+    {
+        float* residual = Bind(context);
+        if (residual == null) return;
+        epilogue.HasResidual = true;
+        epilogue.ResidualOffset = residual - y;
+    }
 }
