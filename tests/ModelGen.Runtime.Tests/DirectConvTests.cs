@@ -46,6 +46,10 @@ public class DirectConvTests
         { [2, 4, 10, 21], [6, 2, 3, 3], 2, [1, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },
         { [1, 3, 70], [5, 3, 5], 1, [2], [2, 1], [1], true, "" },
         { [1, 1, 5, 33], [3, 1, 3, 5], 1, [1, 2], [1, 1, 1, 0], [1, 1], true, "" },
+        // Padded inputs past the old 1 MB (stride 1) and 768 KB (stride 2) limits: stride 2 at batch 1 (tiles over the
+        // pool, 231K padded floats), stride 1 at batch 2 (units over the pool, each part its own 290K-float plane).
+        { [1, 128, 40, 40], [40, 128, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },
+        { [2, 64, 66, 66], [16, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },
         // 1x1 from few channels: unpadded stride 1 runs the whole map as one row (13x13 = 10 vectors + 9 lanes), with
         // batch 3 and groups over the pool; padded 1x1 (its padded map is its output map) runs flat too, strided keeps rows.
         { [1, 16, 13, 13], [24, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1], true, "Relu" },
@@ -69,7 +73,7 @@ public class DirectConvTests
     }
 
     [Fact]
-    public unsafe void FactoryPicksTheDirectKernelOnlyForWidthStrideOneOrTwoSmallMapsAndNarrowOneByOnes()
+    public unsafe void FactoryPicksTheDirectKernelForWidthStrideOneOrTwoUpTo256ChannelsAndNarrowOneByOnes()
     {
         if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; elsewhere every Conv takes im2col + SGEMM
         Assert.True(Applies([1, 10, 14, 14], [16, 10, 5, 5], [1, 1], [1, 16, 14, 14]));
@@ -77,11 +81,13 @@ public class DirectConvTests
         Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7]));  // width stride 2: two phases per row
         Assert.False(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 3], [1, 8, 14, 5])); // a wider width stride: im2col
         Assert.True(Applies([1, 3, 224, 224], [64, 3, 7, 7], [2, 2], [1, 64, 109, 109]));      // ResNet's first conv (unpadded here)
-        Assert.False(Applies([1, 256, 28, 28], [256, 256, 3, 3], [2, 2], [1, 256, 13, 13])); // stride 2 over 768 KB padded: SGEMM
+        Assert.True(Applies([1, 256, 28, 28], [256, 256, 3, 3], [2, 2], [1, 256, 13, 13]));  // stride 2, 1 MB padded
+        Assert.False(Applies([1, 512, 14, 14], [512, 512, 3, 3], [2, 2], [1, 512, 6, 6]));  // over 256 output channels: SGEMM
         Assert.True(Applies([1, 8, 14, 14], [16, 8, 1, 1], [1, 1], [1, 16, 14, 14]));     // 1x1 from few channels
         Assert.False(Applies([1, 128, 14, 14], [16, 128, 1, 1], [1, 1], [1, 16, 14, 14])); // 1x1 from many: SGEMM reads the input directly
         Assert.True(Applies([1, 64, 56, 56], [64, 64, 3, 3], [1, 1], [1, 64, 54, 54]));
-        Assert.False(Applies([1, 128, 56, 56], [64, 128, 3, 3], [1, 1], [1, 64, 54, 54])); // a padded input over 1 MB: SGEMM
+        Assert.True(Applies([1, 128, 56, 56], [64, 128, 3, 3], [1, 1], [1, 64, 54, 54]));   // a padded input over 1 MB
+        Assert.False(Applies([1, 64, 1024, 1024], [8, 64, 3, 3], [1, 1], [1, 8, 1022, 1022])); // over 64 MB padded (scratch): SGEMM
         Assert.False(Applies([1, 64, 14, 14], [512, 64, 3, 3], [1, 1], [1, 512, 12, 12])); // over 256 output channels: SGEMM
     }
 

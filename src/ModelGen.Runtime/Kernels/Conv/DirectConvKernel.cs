@@ -21,21 +21,24 @@ namespace ModelGen.Runtime.Kernels.Conv;
 internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 {
     // The shape rule, measured single-shape against im2col + SGEMM (docs/performance.md): the direct kernel
-    // was 1.4-13x faster from 1->10 channels on 28x28 up to 64->64 on 56x56 (padded input 215K floats) and
-    // 256->256 on 14x14; beyond these limits it is untested, so SGEMM keeps them.
-
-    /// <summary>Largest padded input of one unit (floats, 1 MB): it should stay in L2 while every tile reads it.</summary>
-    private const long MaxPaddedFloats = 256 * 1024;
+    // wins for every size with up to 256 output channels per group (MaxPaddedFloats), loses above that
+    // (MaxOutputChannels) and for 1x1 convs from many channels (MaxOneByOneChannels).
 
     /// <summary>
-    /// Largest padded input at width stride 2 (floats, 768 KB). Measured in ResNet-50 (one thread, against im2col +
-    /// SGEMM): the 7x7/2 3->64 conv on 224x224 (161K floats) 2.1 -> 1.3 ms, but the 3x3/2 256->256 conv on 28x28
-    /// (246K) 1.57 -> 1.84 ms and the 3x3/2 128->128 on 56x56 (445K) no faster; a stride-2 unit reads four input
-    /// floats per output pixel, so a large one falls out of L2 while the channel blocks re-read it.
+    /// Largest padded input of one unit (floats, 64 MB), a bound on the scratch (one buffer per part) and on the int
+    /// tap offsets, not a speed limit. Measured on two cores against im2col + SGEMM (mean per call, caches warm, after
+    /// the parallel padded copy and the shared-tiles split): direct is faster at every size tried, 3×3 stride 1
+    /// 128→128 on 56×56 (430K floats) 3.2 → 2.4 ms, 64→64 on 112×112 4.8 → 2.5 ms, 256→256 on 56×56 (860K) 11.7 → 10.1 ms,
+    /// 64→64 on 224×224 (3.3M) 20.3 → 11.4 ms; stride 2 256→256 on 28×28 1.2–1.3 → 0.87–1.0 ms, 128→128 on 56×56
+    /// 1.09–1.18 → 0.94–1.0 ms, 64→64 on 112×112 1.54–1.65 → 1.02–1.05 ms, 32→64 on 224×224 4.5 → 2.1 ms. (The limits
+    /// were 256K floats at stride 1 and 192K at stride 2 before the split and the parallel copy existed.)
     /// </summary>
-    private const long MaxPaddedFloatsStride2 = 192 * 1024;
+    private const long MaxPaddedFloats = 16L * 1024 * 1024;
 
-    /// <summary>Most output channels per group (each block of up to 8 re-reads the whole padded input).</summary>
+    /// <summary>
+    /// Most output channels per group (each block of up to 8 re-reads the whole padded input). Measured on two cores:
+    /// with 512, ResNet-50's 3×3/2 512→512 on 14×14 took 1.9 ms direct against 1.0 ms with im2col + SGEMM.
+    /// </summary>
     private const int MaxOutputChannels = 256;
 
     /// <summary>
@@ -98,8 +101,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             long dilation = dilations is not null && dilations.Length == xs.Length - 2 ? dilations[d - 2] : 1;
             padded *= Math.Max(xs[d], (ys[d] - 1) * stride + (ws[d] - 1) * dilation + 1) + stride;
         }
-        bool strideTwo = strides is not null && strides.Length > 0 && strides[^1] == 2;
-        return padded <= (strideTwo ? MaxPaddedFloatsStride2 : MaxPaddedFloats);
+        return padded <= MaxPaddedFloats;
     }
 
     public DirectConvKernel(BindContext context)
