@@ -6,8 +6,9 @@ namespace ModelGen.Runtime.Tests;
 /// A Conv step with a fused residual (attribute <c>residual</c> naming input 4, what the optimizer makes of ResNet's Conv → Add/Sum → Relu):
 /// y = act(conv(x) + bias + r), against the direct reference. The shapes reach every kernel's residual path:
 /// the direct kernel (full and masked vectors, a 1×1, groups, an activation applied after the stores), the
-/// pixel-major kernel (the residual added in its transpose), and the channel-major SGEMM kernel (1×1 in place
-/// with a packed remainder, K split into slices, im2col with an activation applied in a pass over the block).
+/// channel-tile kernel (the residual added in its transpose, split by pixel tiles and by channel groups), and the
+/// channel-major SGEMM kernel (1×1 in place with a packed remainder, K split into slices, im2col with an activation
+/// applied in a pass over the block).
 /// Each case runs twice on different inputs (stale scratch cannot pass). Tolerance: rel 1e-4, abs 1e-4 (fp32
 /// sums of up to 300 terms vs double).
 /// </summary>
@@ -21,9 +22,10 @@ public class ConvResidualTests
         { [1, 16, 20, 20], [24, 16, 3, 3], 1, 1, 1, "Relu" },       // direct: 20-wide rows, masked last vectors
         { [2, 32, 15, 15], [40, 32, 1, 1], 1, 0, 1, "LeakyRelu" },  // direct 1×1, batch 2, activation after the stores
         { [1, 8, 10, 10], [8, 1, 3, 3], 1, 1, 8, "Relu" },          // depthwise: the general kernels take it
-        { [2, 96, 7, 7], [300, 96, 1, 1], 1, 0, 1, "Relu" },        // pixel-major (49 pixels), a partial channel group
-        { [1, 128, 14, 14], [72, 128, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1: in place plus a packed remainder
-        { [1, 300, 10, 10], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major, K = 300 in two slices
+        { [2, 96, 7, 7], [300, 96, 1, 1], 1, 0, 1, "Relu" },        // channel tiles (49 pixels), a partial channel group
+        { [1, 72, 9, 9], [64, 72, 3, 3], 1, 1, 1, "Sigmoid" },      // channel tiles, one group (split by pixels), padded
+        { [1, 128, 15, 15], [72, 128, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1: in place plus a packed remainder
+        { [1, 300, 15, 15], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major, K = 300 in two slices
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "" },            // no activation: the residual alone
     };
@@ -72,6 +74,7 @@ public class ConvResidualTests
             {
                 "Relu" => Math.Max(v, 0f),
                 "LeakyRelu" => v >= 0 ? v : 0.01f * v,
+                "Sigmoid" => 1f / (1f + MathF.Exp(-v)),
                 _ => v,
             }).ToArray();
             Data.Close(expected, y, Rel, Abs);

@@ -48,8 +48,8 @@ internal static class KernelFactory
             case "MatMul": return new MatMulKernel(c);
             // The depthwise kernel has no residual epilogue; the general kernel takes groups too.
             case "Conv" when DepthwiseConvKernel.Applies(c) && !ConvResidual.Present(c): return new DepthwiseConvKernel(c);
+            case "Conv" when ChannelTileConvKernel.Applies(c): return new ChannelTileConvKernel(c);
             case "Conv" when DirectConvKernel.Applies(c): return new DirectConvKernel(c);
-            case "Conv" when PixelMajorConvKernel.Applies(c): return new PixelMajorConvKernel(c);
             case "Conv": return new ConvKernel(c);
             case "MaxPool" when c.HasOutput(1) || c.Input(0).Type != ElementType.Float: return new GeneralMaxPoolKernel(c);
             case "MaxPool": return new PoolKernel(c, max: true);

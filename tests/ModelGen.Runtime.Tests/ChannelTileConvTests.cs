@@ -1,0 +1,123 @@
+using ModelGen.Runtime;
+using ModelGen.Runtime.Kernels;
+using ModelGen.Runtime.Kernels.Conv;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// The channel-tile Conv (small maps, ≥ 64 output channels: tiles of 6 pixels × 64 channels into Yᵀ, then transposed
+/// into Y) against the direct reference. The cases reach a partial last pixel tile and a partial last channel group
+/// (16, 32 and 48 channels), the parts split by channel groups and by pixel tiles, the input read in place (unpadded,
+/// strided) and through its zero-bordered copy (asymmetric pads, dilation), 1-D and 3-D, batch 2, an activation the
+/// transpose applies (Sigmoid) and Relu in the tiles, with and without bias, and weights that arrive at run time. Each
+/// case runs twice on different inputs, so stale data in the scratch cannot pass. Tolerance: rel 1e-4, abs 1e-4 (fp32
+/// sums of up to 1,152 terms vs double). On a machine without AVX-512 the other conv kernels run the same cases.
+/// </summary>
+public class ChannelTileConvTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int[], int[], int[], int[], int[], bool, string> Cases() => new()
+    {
+        // x shape, w shape, strides, pads (begins..., ends...), dilations, bias, activation
+        { [1, 96, 7, 7], [128, 96, 1, 1], [1, 1], [0, 0, 0, 0], [1, 1], true, "Relu" },          // ResNet's 7×7 1×1, scaled down: 9 tiles, the last of 1 pixel
+        { [1, 128, 7, 7], [64, 128, 3, 3], [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },         // one channel group: parts split by pixel tiles
+        { [2, 40, 14, 14], [100, 40, 3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, "Sigmoid" },    // strided, batch 2, 100 channels (last group 48)
+        { [1, 32, 13, 11], [70, 32, 3, 3], [1, 1], [0, 0, 0, 0], [1, 1], true, "" },             // 99 pixels, unpadded (read in place), last group 16
+        { [1, 128, 5, 5], [96, 128, 1, 1], [1, 1], [0, 0, 0, 0], [1, 1], false, "Relu" },        // 25 pixels, last group 32
+        { [1, 64, 28, 28], [256, 64, 1, 1], [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },        // strided 1×1 read in place, 4 groups over the parts
+        { [1, 24, 12, 12], [80, 24, 3, 3], [1, 1], [2, 1, 0, 2], [2, 2], true, "LeakyRelu" },    // dilation 2, asymmetric pads
+        { [1, 48, 30], [72, 48, 5], [2], [2, 1], [1], true, "Relu" },                            // 1-D
+        { [1, 16, 5, 6, 7], [64, 16, 3, 3, 3], [1, 1, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1], true, "" }, // 3-D
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ChannelTileConvMatchesReference(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations, bool bias, string activation)
+    {
+        Check(xs, ws, strides, pads, dilations, bias, activation, runtimeWeights: false);
+    }
+
+    [Fact]
+    public void ChannelTileConvWithRuntimeWeights()
+    {
+        Check([1, 64, 7, 7], [100, 64, 3, 3], [1, 1], [1, 1, 1, 1], [1, 1], bias: true, "Relu", runtimeWeights: true);
+    }
+
+    [Fact]
+    public void FactoryPicksTheChannelTileKernelForSmallMapsWithManyChannels()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // the kernel needs AVX-512; the other kernels run these shapes
+        Assert.True(Applies([1, 256, 14, 14], [256, 256, 3, 3], [1, 1], [1, 256, 12, 12]));    // ResNet-50's 14×14 3×3 (unpadded here)
+        Assert.True(Applies([1, 2048, 7, 7], [512, 2048, 1, 1], [1, 1], [1, 512, 7, 7]));     // its 7×7 1×1
+        Assert.True(Applies([1, 512, 28, 28], [1024, 512, 1, 1], [2, 2], [1, 1024, 14, 14])); // a strided 1×1 onto 14×14
+        Assert.False(Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26])); // 676 pixels: the other kernels
+        Assert.False(Applies([1, 256, 14, 14], [48, 256, 3, 3], [1, 1], [1, 48, 12, 12]));    // under 64 output channels
+        Assert.False(Applies([1, 64, 13, 13], [256, 64, 1, 1], [1, 1], [1, 256, 13, 13]));    // 64 taps: too short
+    }
+
+    private static unsafe bool Applies(int[] xs, int[] ws, int[] strides, int[] ys)
+    {
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = plan.Weight("W", new float[Data.Count(ws)], ws);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw], [iy], PlanAttribute.Ints("strides", ConvTests.Longs(strides)));
+        using var weights = plan.Weights();
+        return ChannelTileConvKernel.Applies(new BindContext(plan.Plan(), 0, null, weights, []));
+    }
+
+    private static void Check(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations, bool bias, string activation, bool runtimeWeights)
+    {
+        int rank = xs.Length - 2;
+        var ys = new int[xs.Length];
+        ys[0] = xs[0];
+        ys[1] = ws[0];
+        for (int d = 0; d < rank; d++)
+        {
+            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
+        }
+        var x = Data.Random(xs.Sum() + 1, Data.Count(xs));
+        var w = Data.Random(ws.Sum() + 2, Data.Count(ws));
+        var b = Data.Random(5, ws[0]);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw = runtimeWeights ? plan.Input("W", ws) : plan.Weight("W", w, ws);
+        int ib = !bias ? -1 : runtimeWeights ? plan.Input("B", [ws[0]]) : plan.Weight("B", b, [ws[0]]);
+        int iy = plan.Arena("Y", ys);
+        plan.Output(iy);
+        var attributes = new List<PlanAttribute>
+        {
+            PlanAttribute.Ints("strides", ConvTests.Longs(strides)), PlanAttribute.Ints("pads", ConvTests.Longs(pads)),
+            PlanAttribute.Ints("dilations", ConvTests.Longs(dilations)),
+        };
+        if (activation != "") attributes.Add(PlanAttribute.String("activation", activation));
+        plan.Step("Conv", [ix, iw, ib], [iy], [.. attributes]);
+
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        void SetInputs(float[] input)
+        {
+            executor.SetInput<float>(0, input);
+            if (!runtimeWeights) return;
+            executor.SetInput<float>(1, w);
+            if (bias) executor.SetInput<float>(2, b);
+        }
+        SetInputs(Data.Random(99, x.Length, -5f, 5f));
+        executor.Run();
+        SetInputs(x);
+        executor.Run();
+        var y = new float[Data.Count(ys)];
+        executor.GetOutput<float>(0, y);
+
+        var expected = Reference.Conv(x, xs, w, ws, bias ? b : null, 1, strides, pads, dilations, ys).Select(v => activation switch
+        {
+            "Relu" => Math.Max(v, 0f),
+            "LeakyRelu" => v >= 0 ? v : 0.01f * v,
+            "Sigmoid" => 1f / (1f + MathF.Exp(-v)),
+            _ => v,
+        }).ToArray();
+        Data.Close(expected, y, Rel, Abs);
+    }
+}
