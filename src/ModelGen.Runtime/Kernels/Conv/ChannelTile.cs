@@ -88,6 +88,11 @@ internal static unsafe class ChannelTile
         for (int t = 0, k = a.K; t < k; t++, w += TB.N * Lanes)
         {
             int o = taps[t];
+            // The same tap two lines further on, which a tile a few pixels later reads: with hundreds of input
+            // channels each tap is its own stream, more than the hardware prefetchers follow, and in a network the
+            // input was just written, half of it by the other core. 1×1 1024→256 on 14×14 in ResNet-50 (5 convs,
+            // two cores): 2176–2226 → 1706–1755 µs in all; the other shapes measured the same either way.
+            Sse.Prefetch1(s0 + o + 2 * Lanes);
             var w0 = Vector512.Load(w);
             var w1 = TB.N > 1 ? Vector512.Load(w + Lanes) : default;
             var w2 = TB.N > 2 ? Vector512.Load(w + 2 * Lanes) : default;
