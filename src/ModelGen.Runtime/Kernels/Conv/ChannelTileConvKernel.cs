@@ -112,9 +112,9 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
 
         _readsInPlace = true;
         for (int d = 0; d < WindowGeometry.Rank; d++) _readsInPlace &= g.PadBegin[d] == 0 && g.PadEnd[d] == 0;
-        _pd = PaddedExtent(g, 0);
-        _ph = PaddedExtent(g, 1);
-        _pw = PaddedExtent(g, 2);
+        _pd = g.PaddedExtent(0);
+        _ph = g.PaddedExtent(1);
+        _pw = g.PaddedExtent(2);
         long plane = (long)_pd * _ph * _pw;
         // Zeroed once: the borders stay zero, the copy writes only the interior.
         if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * plane * 4);
@@ -171,9 +171,6 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
             PackBias();
         }
     }
-
-    private static int PaddedExtent(WindowGeometry g, int d) =>
-        Math.Max(g.In[d] + g.PadBegin[d] + g.PadEnd[d], (g.Out[d] - 1) * g.Stride[d] + g.Extent(d));
 
     /// <summary>
     /// Weights as [group][tap][64 channels]: a tile's 4 weight vectors of one tap are one 256-byte run. The last group

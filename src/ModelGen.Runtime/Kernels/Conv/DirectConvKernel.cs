@@ -125,9 +125,9 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         ConvResidual.AddTo(context, ref _epilogue, _y);
 
         // Padded extents: the input and its pads, and at least every window's reach.
-        _pd = PaddedExtent(g, 0);
-        _ph = PaddedExtent(g, 1);
-        _pw = PaddedExtent(g, 2);
+        _pd = g.PaddedExtent(0);
+        _ph = g.PaddedExtent(1);
+        _pw = g.PaddedExtent(2);
         _sw = g.Stride[2];
         _phaseFloats = (_pw + _sw - 1) / _sw;
         _rowFloats = _sw * _phaseFloats;
@@ -237,9 +237,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             PackBias();
         }
     }
-
-    private static int PaddedExtent(WindowGeometry g, int d) =>
-        Math.Max(g.In[d] + g.PadBegin[d] + g.PadEnd[d], (g.Out[d] - 1) * g.Stride[d] + g.Extent(d));
 
     /// <summary>Weights as [group][block][tap][row]: a tile reads its R weights of one tap from one place.</summary>
     private void PackWeights(float* target)

@@ -40,25 +40,22 @@ internal sealed unsafe class Im2ColPacker
     private static long PaddedFloats(WindowGeometry g, int channels)
     {
         long size = channels;
-        for (int d = 0; d < WindowGeometry.Rank; d++) size *= PaddedExtent(g, d);
+        for (int d = 0; d < WindowGeometry.Rank; d++) size *= g.PaddedExtent(d);
         return size;
     }
 
     // Large enough for the padded input and for every window (ceil/auto_pad outputs included).
-    private static int PaddedExtent(WindowGeometry g, int d) =>
-        Math.Max(g.In[d] + g.PadBegin[d] + g.PadEnd[d], (g.Out[d] - 1) * g.Stride[d] + g.Extent(d));
-
     public Im2ColPacker(BindContext context, WindowGeometry g, int channels, int parts)
     {
         _g = g;
         _channels = channels;
         _k = channels * g.KernelSize;
         _n = g.OutSize;
-        _pd = PaddedExtent(g, 0);
-        _ph = PaddedExtent(g, 1);
-        _pw = PaddedExtent(g, 2);
+        _pd = g.PaddedExtent(0);
+        _ph = g.PaddedExtent(1);
+        _pw = g.PaddedExtent(2);
         _padded = false;
-        for (int d = 0; d < WindowGeometry.Rank; d++) _padded |= g.PadBegin[d] != 0 || PaddedExtent(g, d) != g.In[d];
+        for (int d = 0; d < WindowGeometry.Rank; d++) _padded |= g.PadBegin[d] != 0 || g.PaddedExtent(d) != g.In[d];
         int plane = _pd * _ph * _pw;
 
         _rowOffset = (int*)context.Scratch((long)_k * 4);

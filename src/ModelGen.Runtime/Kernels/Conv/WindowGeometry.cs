@@ -24,6 +24,12 @@ internal sealed class WindowGeometry
     /// <summary>Effective (dilated) kernel extent along dim <paramref name="d"/>.</summary>
     public int Extent(int d) => (Kernel[d] - 1) * Dilation[d] + 1;
 
+    /// <summary>
+    /// Extent along dim <paramref name="d"/> of the zero-bordered input a kernel reads windows from: the input and its
+    /// pads, and at least every window's reach.
+    /// </summary>
+    public int PaddedExtent(int d) => Math.Max(In[d] + PadBegin[d] + PadEnd[d], (Out[d] - 1) * Stride[d] + Extent(d));
+
     /// <param name="context">The step being bound (attributes, errors).</param>
     /// <param name="inSpatial">Input spatial dims.</param>
     /// <param name="outSpatial">Output spatial dims from the plan (checked for Conv; taken as given for pools, whose ceil_mode rules differ across opsets).</param>
