@@ -121,6 +121,8 @@ public class QuantizedKernelTests
         { 1, 5, 17, 6, 6, 1, 1, 0, "static" },  // 1x1: the direct (transposed-input) path
         { 1, 8, 8, 9, 7, 3, 1, 1, "dynamic" },  // grouped below
         { 1, 16, 32, 28, 28, 3, 1, 1, "static" }, // 3.6M multiply-adds: the worker pool
+        { 3, 10, 16, 14, 14, 5, 1, 2, "static" }, // 5.9M over a batch of 3: images split over the pool, each part its own buffers
+        { 1, 2, 3, 12, 12, 9, 1, 4, "dynamic" },  // window rows of 9 taps: the per-tap unfold (8-byte moves take up to 8)
     };
 
     [Theory]

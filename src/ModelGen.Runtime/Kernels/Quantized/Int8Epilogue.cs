@@ -43,6 +43,11 @@ internal unsafe struct Int8Epilogue
             StoreVectors(tile, rows, row0, col0);
             return;
         }
+        if (RowStride == 1 && rows == Int8MicroKernel.MR && Vector256.IsHardwareAccelerated)
+        {
+            StoreColumns(tile, cols, row0, col0);
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             float* y = Y + (row0 + r) * RowStride + col0 * ColStride;
@@ -55,6 +60,35 @@ internal unsafe struct Int8Epilogue
                 if (Bias != null) v += Bias[c];
                 y[j * ColStride] = Activation.Activate(v);
             }
+        }
+    }
+
+    /// <summary>
+    /// A whole tile of 4 rows into a channel-major Y (a conv's output: <see cref="RowStride"/> 1, each column a channel
+    /// plane): the arithmetic as <see cref="StoreVectors"/> does it, then each column's 4 consecutive outputs as one
+    /// 128-bit store, instead of the scalar path per element.
+    /// </summary>
+    private readonly void StoreColumns(int* tile, int cols, int row0, int col0)
+    {
+        const int nr = Int8Packing.NR;
+        float* f = stackalloc float[Int8MicroKernel.MR * nr];
+        var zp = Vector256.Create(ZeroPoint);
+        var sum0 = Vector256.Load(ColumnSums + col0) * zp;
+        var sum1 = Vector256.Load(ColumnSums + col0 + 8) * zp;
+        var m0 = Vector256.Load(Multipliers + col0);
+        var m1 = Vector256.Load(Multipliers + col0 + 8);
+        var b0 = Bias != null ? Vector256.Load(Bias + col0) : Vector256<float>.Zero;
+        var b1 = Bias != null ? Vector256.Load(Bias + col0 + 8) : Vector256<float>.Zero;
+        for (int r = 0; r < Int8MicroKernel.MR; r++)
+        {
+            int* t = tile + r * nr;
+            Activation.Activate(Vector256.ConvertToSingle(Vector256.Load(t) - sum0) * m0 + b0).Store(f + r * nr);
+            Activation.Activate(Vector256.ConvertToSingle(Vector256.Load(t + 8) - sum1) * m1 + b1).Store(f + r * nr + 8);
+        }
+        float* y = Y + row0 + col0 * ColStride;
+        for (int j = 0; j < cols; j++, y += ColStride)
+        {
+            Vector128.Create(f[j], f[nr + j], f[2 * nr + j], f[3 * nr + j]).Store(y);
         }
     }
 
