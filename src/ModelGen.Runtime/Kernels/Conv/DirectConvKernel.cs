@@ -71,6 +71,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly bool _readsInPlace; // the input needs no padded copy (see the constructor)
     private readonly int _parts;
     private readonly bool _splitTiles;    // batch 1: the parts share one unit's tiles
+    private readonly bool _copyOwnRows;   // tiles mode with a padded copy of a 2-D input: each part copies the rows its tiles read
     private long _unit;                   // tiles mode: the unit being computed
     private float* _source;               // tiles mode: what its tiles read (see Source)
     private readonly CopyWork _copy;
@@ -217,6 +218,10 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _splitTiles = parallel && units < concurrency && _tiles >= 2;
         _parts = !parallel ? 1 : _splitTiles ? Math.Min(concurrency, _tiles) : (int)Math.Min(concurrency, units);
         int buffers = _splitTiles ? 1 : _parts;
+        // Measured on two cores (mean per call, warm / input just written by both cores): 3×3 16→64 on 55×55 216–219 →
+        // 177–186 / 275–281 → 213–257 µs, 64→64 on 56×56 725–745 → 698–705 / 771–799 → 722–738 µs, 28×28 and 27×27 the
+        // same; at width stride 2 (128→128 on 56×56) 3–9% slower, so those keep the copy by channels.
+        _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1 && _sw == 1;
         // Zeroed: the borders stay zero. None when the tiles read the input in place.
         _padded = _readsInPlace ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
         _copy = new CopyWork(this);
@@ -277,6 +282,12 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             long units = (long)_batch * _groups;
             for (_unit = 0; _unit < units; _unit++)
             {
+                if (_copyOwnRows)
+                {
+                    _source = _padded;
+                    WorkerPool.Shared.Run(this, _parts);
+                    continue;
+                }
                 // A big padded copy is split over the pool by channels (a second dispatch): serially it took ~5% of a
                 // 56×56 3×3 conv's time on two cores while the other core waited.
                 int copyParts = !_readsInPlace && (long)_cPerGroup * _g.InSize >= ParallelCopyFloats ? Math.Min(_parts, _cPerGroup) : 1;
@@ -298,7 +309,9 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         if (_splitTiles)
         {
-            Tiles(_unit, _source, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
+            int t0 = (int)((long)_tiles * part / parts), t1 = (int)((long)_tiles * (part + 1) / parts);
+            if (_copyOwnRows && t0 < t1) CopyRowsFor(t0, t1);
+            Tiles(_unit, _source, t0, t1);
             return;
         }
         long units = (long)_batch * _groups;
@@ -362,18 +375,39 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         }
     }
 
-    /// <summary>Copies channels [<paramref name="c0"/>, <paramref name="c1"/>) of one unit into the interior of the zero-bordered planes.</summary>
-    private void Prepare(float* x, float* padded, int c0, int c1)
+    /// <summary>
+    /// Copies the input rows that tiles [<paramref name="t0"/>, <paramref name="t1"/>) of the current unit read, every
+    /// channel, into the shared padded plane. Each part copies its own rows before its tiles run, so a part never waits
+    /// for a copy and reads what its own core wrote; rows both parts read are written by both with the same values,
+    /// and each reads them only after writing them itself. Before, a small copy ran on one core while the other waited,
+    /// and a large one, split by channels, left each part reading half its rows from the other core's cache.
+    /// </summary>
+    private void CopyRowsFor(int t0, int t1)
+    {
+        var g = _g;
+        int v0 = t0 / _blocks * _perTile, v1 = Math.Min(_vectors, ((t1 - 1) / _blocks + 1) * _perTile) - 1;
+        int r0 = _base[v0] / _rowFloats;
+        int r1 = (_base[v1] + DirectConvTile.Width - 1) / _rowFloats + (g.Kernel[1] - 1) * g.Dilation[1];
+        int h0 = Math.Max(0, r0 - g.PadBegin[1]), h1 = Math.Min(g.In[1], r1 - g.PadBegin[1] + 1);
+        if (h0 < h1) Prepare(_x + _unit * _cPerGroup * g.InSize, _padded, 0, _cPerGroup, h0, h1);
+    }
+
+    /// <summary>
+    /// Copies channels [<paramref name="c0"/>, <paramref name="c1"/>), input rows [<paramref name="h0"/>,
+    /// <paramref name="h1"/>) (all when not given) of one unit into the interior of the zero-bordered planes.
+    /// </summary>
+    private void Prepare(float* x, float* padded, int c0, int c1, int h0 = 0, int h1 = -1)
     {
         var g = _g;
         int id0 = g.In[0], ih0 = g.In[1], iw0 = g.In[2];
+        if (h1 < 0) h1 = ih0;
         long plane = (long)_pd * _ph * _rowFloats;
         for (int c = c0; c < c1; c++)
         {
             float* xc = x + (long)c * id0 * ih0 * iw0;
             float* pc = padded + c * plane;
             for (int d = 0; d < id0; d++)
-            for (int h = 0; h < ih0; h++)
+            for (int h = h0; h < h1; h++)
             {
                 float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _rowFloats;
                 if (_sw == 1) CopyRow(xc + ((long)d * ih0 + h) * iw0, to + g.PadBegin[2], iw0);
