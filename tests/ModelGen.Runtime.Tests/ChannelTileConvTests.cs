@@ -56,68 +56,8 @@ public class ChannelTileConvTests
         Assert.False(Applies([1, 64, 13, 13], [256, 64, 1, 1], [1, 1], [1, 256, 13, 13]));    // 64 taps: too short
     }
 
-    private static unsafe bool Applies(int[] xs, int[] ws, int[] strides, int[] ys)
-    {
-        var plan = new TestPlan();
-        int ix = plan.Input("X", xs);
-        int iw = plan.Weight("W", new float[Data.Count(ws)], ws);
-        int iy = plan.Arena("Y", ys);
-        plan.Output(iy);
-        plan.Step("Conv", [ix, iw], [iy], PlanAttribute.Ints("strides", ConvTests.Longs(strides)));
-        using var weights = plan.Weights();
-        return ChannelTileConvKernel.Applies(new BindContext(plan.Plan(), 0, null, weights, []));
-    }
+    private static bool Applies(int[] xs, int[] ws, int[] strides, int[] ys) => ConvKernelCheck.Applies(ChannelTileConvKernel.Applies, xs, ws, strides, ys);
 
-    private static void Check(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations, bool bias, string activation, bool runtimeWeights)
-    {
-        int rank = xs.Length - 2;
-        var ys = new int[xs.Length];
-        ys[0] = xs[0];
-        ys[1] = ws[0];
-        for (int d = 0; d < rank; d++)
-        {
-            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
-        }
-        var x = Data.Random(xs.Sum() + 1, Data.Count(xs));
-        var w = Data.Random(ws.Sum() + 2, Data.Count(ws));
-        var b = Data.Random(5, ws[0]);
-        var plan = new TestPlan();
-        int ix = plan.Input("X", xs);
-        int iw = runtimeWeights ? plan.Input("W", ws) : plan.Weight("W", w, ws);
-        int ib = !bias ? -1 : runtimeWeights ? plan.Input("B", [ws[0]]) : plan.Weight("B", b, [ws[0]]);
-        int iy = plan.Arena("Y", ys);
-        plan.Output(iy);
-        var attributes = new List<PlanAttribute>
-        {
-            PlanAttribute.Ints("strides", ConvTests.Longs(strides)), PlanAttribute.Ints("pads", ConvTests.Longs(pads)),
-            PlanAttribute.Ints("dilations", ConvTests.Longs(dilations)),
-        };
-        if (activation != "") attributes.Add(PlanAttribute.String("activation", activation));
-        plan.Step("Conv", [ix, iw, ib], [iy], [.. attributes]);
-
-        using var executor = plan.Executor(out var weights);
-        using var _ = weights;
-        void SetInputs(float[] input)
-        {
-            executor.SetInput<float>(0, input);
-            if (!runtimeWeights) return;
-            executor.SetInput<float>(1, w);
-            if (bias) executor.SetInput<float>(2, b);
-        }
-        SetInputs(Data.Random(99, x.Length, -5f, 5f));
-        executor.Run();
-        SetInputs(x);
-        executor.Run();
-        var y = new float[Data.Count(ys)];
-        executor.GetOutput<float>(0, y);
-
-        var expected = Reference.Conv(x, xs, w, ws, bias ? b : null, 1, strides, pads, dilations, ys).Select(v => activation switch
-        {
-            "Relu" => Math.Max(v, 0f),
-            "LeakyRelu" => v >= 0 ? v : 0.01f * v,
-            "Sigmoid" => 1f / (1f + MathF.Exp(-v)),
-            _ => v,
-        }).ToArray();
-        Data.Close(expected, y, Rel, Abs);
-    }
+    private static void Check(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations, bool bias, string activation, bool runtimeWeights) =>
+        ConvKernelCheck.Matches(xs, ws, 1, strides, pads, dilations, bias, activation, runtimeWeights, Rel, Abs);
 }

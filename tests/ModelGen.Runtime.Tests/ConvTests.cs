@@ -31,14 +31,7 @@ public class ConvTests
     [MemberData(nameof(Cases))]
     public void ConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias)
     {
-        int rank = xs.Length - 2;
-        var ys = new int[xs.Length];
-        ys[0] = xs[0];
-        ys[1] = ws[0];
-        for (int d = 0; d < rank; d++)
-        {
-            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
-        }
+        var ys = ConvKernelCheck.OutputShape(xs, ws, strides, pads, dilations);
         var x = Data.Random(1, Data.Count(xs));
         var w = Data.Random(2, Data.Count(ws));
         var b = Data.Random(3, ws[0]);

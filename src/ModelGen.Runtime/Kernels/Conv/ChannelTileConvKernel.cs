@@ -158,18 +158,9 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _packedBias = (float*)context.Scratch((long)_mPadded * 4);
         _zeros = (float*)context.Scratch(GroupChannels * 4);
         long packedFloats = (long)_groups * _k * GroupChannels;
-        _packPerCall = context.Input(1).Storage == SlotStorage.Arena || (context.HasInput(2) && context.Input(2).Storage == SlotStorage.Arena);
-        if (_packPerCall)
-        {
-            _packedW = (float*)context.Scratch(packedFloats * 4);
-        }
-        else
-        {
-            var wSlot = context.Input(1);
-            _packedW = (float*)context.Weights.Derived(
-                $"conv-channel-tile-w@{wSlot.Offset}:{wSlot.Type}:{_m}x{_k}", packedFloats * 4, target => PackWeights((float*)target));
-            PackBias();
-        }
+        _packedW = PackedConvWeights.Bind(context, "conv-channel-tile-w", $"{_m}x{_k}", packedFloats,
+            target => PackWeights((float*)target), out _packPerCall);
+        if (!_packPerCall) PackBias();
     }
 
     /// <summary>

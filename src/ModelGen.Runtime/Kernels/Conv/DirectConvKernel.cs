@@ -228,19 +228,9 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 
         long packedFloats = (long)_groups * _blocks * _k * _rows;
         _packedBias = (float*)context.Scratch((long)_groups * _blocks * _rows * 4);
-        _packPerCall = context.Input(1).Storage == SlotStorage.Arena || (context.HasInput(2) && context.Input(2).Storage == SlotStorage.Arena);
-        if (_packPerCall)
-        {
-            _packedW = (float*)context.Scratch(packedFloats * 4);
-        }
-        else
-        {
-            // Shared by every executor of the model, like ConvKernel's packed weights.
-            var wSlot = context.Input(1);
-            _packedW = (float*)context.Weights.Derived(
-                $"conv-direct-w@{wSlot.Offset}:{wSlot.Type}:{_groups}x{_mPerGroup}x{_k}", packedFloats * 4, target => PackWeights((float*)target));
-            PackBias();
-        }
+        _packedW = PackedConvWeights.Bind(context, "conv-direct-w", $"{_groups}x{_mPerGroup}x{_k}", packedFloats,
+            target => PackWeights((float*)target), out _packPerCall);
+        if (!_packPerCall) PackBias();
     }
 
     /// <summary>Weights as [group][block][tap][row]: a tile reads its R weights of one tap from one place.</summary>

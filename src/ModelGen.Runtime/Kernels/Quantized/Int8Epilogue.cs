@@ -65,26 +65,14 @@ internal unsafe struct Int8Epilogue
 
     /// <summary>
     /// A whole tile of 4 rows into a channel-major Y (a conv's output: <see cref="RowStride"/> 1, each column a channel
-    /// plane): the arithmetic as <see cref="StoreVectors"/> does it, then each column's 4 consecutive outputs as one
-    /// 128-bit store, instead of the scalar path per element.
+    /// plane): the rows finished with vectors as <see cref="StoreVectors"/> does, then each column's 4 consecutive
+    /// outputs as one 128-bit store, instead of the scalar path per element.
     /// </summary>
     private readonly void StoreColumns(int* tile, int cols, int row0, int col0)
     {
         const int nr = Int8Packing.NR;
         float* f = stackalloc float[Int8MicroKernel.MR * nr];
-        var zp = Vector256.Create(ZeroPoint);
-        var sum0 = Vector256.Load(ColumnSums + col0) * zp;
-        var sum1 = Vector256.Load(ColumnSums + col0 + 8) * zp;
-        var m0 = Vector256.Load(Multipliers + col0);
-        var m1 = Vector256.Load(Multipliers + col0 + 8);
-        var b0 = Bias != null ? Vector256.Load(Bias + col0) : Vector256<float>.Zero;
-        var b1 = Bias != null ? Vector256.Load(Bias + col0 + 8) : Vector256<float>.Zero;
-        for (int r = 0; r < Int8MicroKernel.MR; r++)
-        {
-            int* t = tile + r * nr;
-            Activation.Activate(Vector256.ConvertToSingle(Vector256.Load(t) - sum0) * m0 + b0).Store(f + r * nr);
-            Activation.Activate(Vector256.ConvertToSingle(Vector256.Load(t + 8) - sum1) * m1 + b1).Store(f + r * nr + 8);
-        }
+        FinishRows(tile, Int8MicroKernel.MR, col0, f, nr);
         float* y = Y + row0 + col0 * ColStride;
         for (int j = 0; j < cols; j++, y += ColStride)
         {
@@ -93,7 +81,12 @@ internal unsafe struct Int8Epilogue
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void StoreVectors(int* tile, int rows, int row0, int col0)
+    private readonly void StoreVectors(int* tile, int rows, int row0, int col0) =>
+        FinishRows(tile, rows, col0, Y + row0 * RowStride + col0, RowStride);
+
+    /// <summary>Finishes <paramref name="rows"/> whole 16-column rows of a tile into rows of <paramref name="target"/>, <paramref name="targetStride"/> floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly void FinishRows(int* tile, int rows, int col0, float* target, long targetStride)
     {
         var zp = Vector256.Create(ZeroPoint);
         var sum0 = Vector256.Load(ColumnSums + col0) * zp;
@@ -105,7 +98,7 @@ internal unsafe struct Int8Epilogue
         for (int r = 0; r < rows; r++)
         {
             int* t = tile + r * Int8Packing.NR;
-            float* y = Y + (row0 + r) * RowStride + col0;
+            float* y = target + r * targetStride;
             // Multiply then add, as the scalar tail does: no FMA, so both give the same bits.
             var v0 = Vector256.ConvertToSingle(Vector256.Load(t) - sum0) * m0 + b0;
             var v1 = Vector256.ConvertToSingle(Vector256.Load(t + 8) - sum1) * m1 + b1;
