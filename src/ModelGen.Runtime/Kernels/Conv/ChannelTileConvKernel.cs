@@ -101,11 +101,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
         if (_x == _y) throw context.Fail("Conv cannot run in place");
-        if (context.HasInput(2))
-        {
-            if (context.Input(2).ElementCount != _m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {_m}");
-            _bias = context.FloatInput(2);
-        }
+        _bias = ConvShape.FloatBias(context, _m);
         _epilogue = Epilogue.FromStep(context);
         _residual = ConvResidual.Bind(context);
         _reluInTiles = _residual == null && _epilogue.Activation == ActivationKind.Relu;
@@ -120,14 +116,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * plane * 4);
 
         _taps = (int*)context.Scratch((long)_k * 4);
-        int t = 0;
-        for (int c = 0; c < _channels; c++)
-        for (int kd = 0; kd < g.Kernel[0]; kd++)
-        for (int kh = 0; kh < g.Kernel[1]; kh++)
-        for (int kw = 0; kw < g.Kernel[2]; kw++)
-        {
-            _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _pw + kw * g.Dilation[2]);
-        }
+        g.TapOffsets(_taps, _channels, _pd, _ph, _pw);
         int pixels = g.OutSize;
         _base = (int*)context.Scratch((long)pixels * 4);
         int i = 0;

@@ -60,11 +60,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         _x = context.FloatInput(0);
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
-        if (context.HasInput(2))
-        {
-            if (context.Input(2).ElementCount != m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {m}");
-            _bias = context.FloatInput(2);
-        }
+        _bias = ConvShape.FloatBias(context, m);
 
         bool oneByOne = _g.KernelSize == 1;
         for (int d = 0; d < WindowGeometry.Rank; d++)

@@ -29,6 +29,15 @@ internal sealed class ConvShape
     /// <summary>Rows of the im2col matrix: input channels per group times the kernel's taps.</summary>
     public int K => CPerGroup * Geometry.KernelSize;
 
+    /// <summary>The optional bias (input 2) as floats, or null when absent.</summary>
+    /// <exception cref="ModelGenException">It does not hold <paramref name="count"/> elements (one per output channel).</exception>
+    public static unsafe float* FloatBias(BindContext context, int count)
+    {
+        if (!context.HasInput(2)) return null;
+        if (context.Input(2).ElementCount != count) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {count}");
+        return context.FloatInput(2);
+    }
+
     /// <exception cref="ModelGenException">The shapes or the group count do not fit together.</exception>
     public static ConvShape Bind(BindContext context)
     {

@@ -43,11 +43,7 @@ internal sealed unsafe class DepthwiseConvKernel : Kernel, IParallelWork
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
         if (_x == _y) throw context.Fail("Conv cannot run in place");
-        if (context.HasInput(2))
-        {
-            if (context.Input(2).ElementCount != _channels) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {_channels}");
-            _bias = context.FloatInput(2);
-        }
+        _bias = ConvShape.FloatBias(context, _channels);
         _epilogue = Epilogue.FromStep(context);
         long macs = _planes * _g.OutSize * _g.KernelSize;
         _parts = macs >= SgemmJob.ParallelThreshold ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;

@@ -117,11 +117,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _y = context.FloatOutput(0);
         if (_x == _y) throw context.Fail("Conv cannot run in place");
         int m = _groups * _mPerGroup;
-        if (context.HasInput(2))
-        {
-            if (context.Input(2).ElementCount != m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {m}");
-            _bias = context.FloatInput(2);
-        }
+        _bias = ConvShape.FloatBias(context, m);
         _epilogue = Epilogue.FromStep(context);
         ConvResidual.AddTo(context, ref _epilogue, _y);
 
@@ -141,15 +137,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _paddedFloats = (_cPerGroup * plane + DirectConvTile.Width + 15) / 16 * 16;
 
         _taps = (int*)context.Scratch((long)_k * 4);
-        int t = 0;
-        for (int c = 0; c < _cPerGroup; c++)
-        for (int kd = 0; kd < g.Kernel[0]; kd++)
-        for (int kh = 0; kh < g.Kernel[1]; kh++)
-        for (int kw = 0; kw < g.Kernel[2]; kw++)
-        {
-            int q = kw * g.Dilation[2]; // column s·j + q of output pixel j: phase q mod s, index j + q / s
-            _taps[t++] = (int)(c * plane + ((long)kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _rowFloats + q % _sw * _phaseFloats + q / _sw);
-        }
+        g.TapOffsets(_taps, _cPerGroup, _pd, _ph, _pw, _sw);
 
         // Output vectors: each output row split into 16-wide pieces, the last one partial. Where the output rows
         // follow the padded rows one for one (stride 1 along height and width, one depth slice), the vectors instead

@@ -56,17 +56,9 @@ internal sealed unsafe class Im2ColPacker
         _pw = g.PaddedExtent(2);
         _padded = false;
         for (int d = 0; d < WindowGeometry.Rank; d++) _padded |= g.PadBegin[d] != 0 || g.PaddedExtent(d) != g.In[d];
-        int plane = _pd * _ph * _pw;
 
         _rowOffset = (int*)context.Scratch((long)_k * 4);
-        int p = 0;
-        for (int c = 0; c < channels; c++)
-        for (int kd = 0; kd < g.Kernel[0]; kd++)
-        for (int kh = 0; kh < g.Kernel[1]; kh++)
-        for (int kw = 0; kw < g.Kernel[2]; kw++)
-        {
-            _rowOffset[p++] = c * plane + (kd * g.Dilation[0] * _ph + kh * g.Dilation[1]) * _pw + kw * g.Dilation[2];
-        }
+        g.TapOffsets(_rowOffset, channels, _pd, _ph, _pw);
 
         int columns = Sgemm.ColumnPanels(_n) * Sgemm.NR;
         _pixelOffset = (int*)context.Scratch((long)columns * 4);

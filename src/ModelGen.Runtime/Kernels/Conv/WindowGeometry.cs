@@ -30,6 +30,28 @@ internal sealed class WindowGeometry
     /// </summary>
     public int PaddedExtent(int d) => Math.Max(In[d] + PadBegin[d] + PadEnd[d], (Out[d] - 1) * Stride[d] + Extent(d));
 
+    /// <summary>
+    /// Writes to <paramref name="taps"/> the offset of every tap (c, kd, kh, kw), in that order, from a window's origin
+    /// in a zero-bordered copy of <paramref name="channels"/> channels whose planes are <paramref name="pd"/> ×
+    /// <paramref name="ph"/> rows of <paramref name="pw"/> columns. With <paramref name="phases"/> above 1 each row
+    /// holds its columns split by phase (column q at phase q mod phases, index q / phases), as the direct conv stores
+    /// rows it reads at that width stride; a phase is ⌈pw / phases⌉ floats.
+    /// </summary>
+    public unsafe void TapOffsets(int* taps, int channels, int pd, int ph, int pw, int phases = 1)
+    {
+        int phaseFloats = (pw + phases - 1) / phases, rowFloats = phases * phaseFloats;
+        long plane = (long)pd * ph * rowFloats;
+        int t = 0;
+        for (int c = 0; c < channels; c++)
+        for (int kd = 0; kd < Kernel[0]; kd++)
+        for (int kh = 0; kh < Kernel[1]; kh++)
+        for (int kw = 0; kw < Kernel[2]; kw++)
+        {
+            int q = kw * Dilation[2]; // column s·j + q of output pixel j: phase q mod s, index j + q / s
+            taps[t++] = (int)(c * plane + ((long)kd * Dilation[0] * ph + kh * Dilation[1]) * rowFloats + q % phases * phaseFloats + q / phases);
+        }
+    }
+
     /// <param name="context">The step being bound (attributes, errors).</param>
     /// <param name="inSpatial">Input spatial dims.</param>
     /// <param name="outSpatial">Output spatial dims from the plan (checked for Conv; taken as given for pools, whose ceil_mode rules differ across opsets).</param>

@@ -66,10 +66,9 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
             _weights[g] = new PackedInt8Weights(context, w + (long)g * _mPerGroup * _k, 1, _k, _k, _mPerGroup, layout.Scales + g * _mPerGroup);
             _weights[g].SetActivationScale(_quantization.Scale, 1f);
         }
-        if (context.HasInput(2))
+        float* bias = ConvShape.FloatBias(context, m);
+        if (bias != null)
         {
-            if (context.Input(2).ElementCount != m) throw context.Fail($"bias has {context.Input(2).ElementCount} elements; expected {m}");
-            float* bias = context.FloatInput(2);
             _bias = (float*)context.Scratch((long)_groups * padded * sizeof(float));
             for (int g = 0; g < _groups; g++)
             {
