@@ -33,6 +33,11 @@ public class PoolTests
         { true, [1, 2, 11, 29], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], false, false },
         { true, [1, 2, 6, 35], [1, 5], [1, 1], [0, 2, 0, 2], [1, 1], true, false },
         { true, [4, 32, 27, 27], [3, 3], [2, 2], [0, 0, 0, 0], [1, 1], true, false },
+        // The widest windows MaxPoolRows takes (17 columns: shifts of 16 lanes at stride 1, 8 even and odd lanes at
+        // stride 2) with pads wider than a vector's reach into the row, and a pad of 17 ending past a short row.
+        { true, [1, 2, 5, 70], [2, 17], [1, 1], [0, 8, 0, 8], [1, 1], false, false },
+        { true, [1, 2, 5, 90], [3, 17], [1, 2], [1, 16, 0, 9], [1, 1], true, false },
+        { true, [1, 2, 4, 9], [1, 16], [1, 2], [0, 15, 0, 15], [1, 1], false, false },
         { false, [1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, false },
         { false, [2, 3, 17, 13], [3, 3], [2, 2], [1, 1, 1, 1], [1, 1], false, true },

@@ -8,7 +8,7 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
 /// <see cref="Pool2D"/>, or for max pooling <see cref="MaxPoolPairs"/> (unpadded windows two columns wide at stride 2)
-/// or <see cref="MaxPoolRows"/> (any width, pads and ceil_mode at column stride 1 or 2); planes are split over the
+/// or <see cref="MaxPoolRows"/> (windows up to 17 columns, pads and ceil_mode at column stride 1 or 2); planes are split over the
 /// worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
