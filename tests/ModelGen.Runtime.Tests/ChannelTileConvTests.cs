@@ -8,7 +8,7 @@ namespace ModelGen.Runtime.Tests;
 /// The channel-tile Conv (small maps, ≥ 64 output channels: tiles of 6 pixels × 64 channels into Yᵀ, then transposed
 /// into Y) against the direct reference. The cases reach a partial last pixel tile and a partial last channel group
 /// (16, 32 and 48 channels), the parts split by channel groups and by pixel tiles, the input read in place (unpadded,
-/// strided) and through its zero-bordered copy (asymmetric pads, dilation), 1-D and 3-D, batch 2, an activation the
+/// strided) and through its zero-bordered copy (asymmetric pads, dilation; a large one made over the pool), 1-D and 3-D, batch 2, an activation the
 /// transpose applies (Sigmoid) and Relu in the tiles, with and without bias, and weights that arrive at run time. Each
 /// case runs twice on different inputs, so stale data in the scratch cannot pass. Tolerance: rel 1e-4, abs 1e-4 (fp32
 /// sums of up to 1,152 terms vs double). On a machine without AVX-512 the other conv kernels run the same cases.
@@ -29,6 +29,7 @@ public class ChannelTileConvTests
         { [1, 24, 12, 12], [80, 24, 3, 3], [1, 1], [2, 1, 0, 2], [2, 2], true, "LeakyRelu" },    // dilation 2, asymmetric pads
         { [1, 48, 30], [72, 48, 5], [2], [2, 1], [1], true, "Relu" },                            // 1-D
         { [1, 16, 5, 6, 7], [64, 16, 3, 3, 3], [1, 1, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1], true, "" }, // 3-D
+        { [2, 96, 28, 28], [128, 96, 3, 3], [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },       // 75K input floats per image: the padded copy split over the pool, batch 2
     };
 
     [Theory]

@@ -388,7 +388,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             for (int h = h0; h < h1; h++)
             {
                 float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _rowFloats;
-                if (_sw == 1) CopyRow(xc + ((long)d * ih0 + h) * iw0, to + g.PadBegin[2], iw0);
+                if (_sw == 1) RowCopy.Copy(xc + ((long)d * ih0 + h) * iw0, to + g.PadBegin[2], iw0);
                 else SplitRow(xc + ((long)d * ih0 + h) * iw0, to, iw0, g.PadBegin[2]);
             }
         }
@@ -423,18 +423,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
                 Avx512F.MaskStore(evens + t, RowPairs.Mask(evenCount - t), e);
                 Avx512F.MaskStore(odds + t, RowPairs.Mask(oddCount - t), o);
             }
-        }
-    }
-
-    /// <summary>Copies a short row with vector moves (the rows here are 10–100 floats; a memcpy call per row costs more than the copy).</summary>
-    private static void CopyRow(float* from, float* to, int n)
-    {
-        int i = 0;
-        for (; i + 16 <= n; i += 16) Vector512.Load(from + i).Store(to + i);
-        if (i < n)
-        {
-            var mask = RowPairs.Mask(n - i);
-            Avx512F.MaskStore(to + i, mask, Avx512F.MaskLoad(from + i, mask, Vector512<float>.Zero));
         }
     }
 }
