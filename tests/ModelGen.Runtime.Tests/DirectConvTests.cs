@@ -46,6 +46,7 @@ public class DirectConvTests
         { [2, 4, 10, 21], [6, 2, 3, 3], 2, [1, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },
         { [1, 3, 70], [5, 3, 5], 1, [2], [2, 1], [1], true, "" },
         { [1, 1, 5, 33], [3, 1, 3, 5], 1, [1, 2], [1, 1, 1, 0], [1, 1], true, "" },
+        { [1, 3, 131, 131], [32, 3, 3, 3], 1, [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },   // SqueezeNet's first conv class, 3.6M multiply-adds: each part copies its own rows
         // Padded inputs past the old 1 MB (stride 1) and 768 KB (stride 2) limits: stride 2 at batch 1 (tiles over the
         // pool, 231K padded floats), stride 1 at batch 2 (units over the pool, each part its own 290K-float plane).
         { [1, 128, 40, 40], [40, 128, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },

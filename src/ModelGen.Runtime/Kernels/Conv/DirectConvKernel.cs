@@ -208,8 +208,11 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         int buffers = _splitTiles ? 1 : _parts;
         // Measured on two cores (mean per call, warm / input just written by both cores): 3×3 16→64 on 55×55 216–219 →
         // 177–186 / 275–281 → 213–257 µs, 64→64 on 56×56 725–745 → 698–705 / 771–799 → 722–738 µs, 28×28 and 27×27 the
-        // same; at width stride 2 (128→128 on 56×56) 3–9% slower, so those keep the copy by channels.
-        _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1 && _sw == 1;
+        // same. At width stride 2 up to 64 channels (the copy by channels split 3 channels 1 : 2): the 7×7/2 stem 3→64 on
+        // 224×224 690–700 → 615–630 / 707–753 → 646–649 µs, 3×3/2 3→64 on 224×224 215–231 → 150–153 / 241–272 → 210–255
+        // µs, 32→64 on 112×112 583–587 → 443–456 µs, 64→64 on 56×56 292–309 → 250–255 µs; with 128 channels (128→128 on
+        // 56×56) faster warm but 4–11% slower on an input just written, so more channels keep the copy by channels.
+        _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1 && (_sw == 1 || _cPerGroup <= OwnRowsStride2Channels);
         // Zeroed: the borders stay zero. None when the tiles read the input in place.
         _padded = _readsInPlace ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
         _copy = new CopyWork(this);
@@ -309,6 +312,9 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         Prepare(x, padded, 0, _cPerGroup);
         return padded;
     }
+
+    /// <summary>Most input channels for which a width-stride-2 conv copies each part's own rows (see the constructor).</summary>
+    private const int OwnRowsStride2Channels = 64;
 
     /// <summary>Input floats of one unit from which its padded copy is made over the pool.</summary>
     private const long ParallelCopyFloats = 64 * 1024;
