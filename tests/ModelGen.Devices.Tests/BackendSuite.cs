@@ -172,14 +172,7 @@ public abstract class BackendSuite
     [MemberData(nameof(ConvCases))]
     public void Conv(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, string activation)
     {
-        int rank = xs.Length - 2;
-        var ys = new int[xs.Length];
-        ys[0] = xs[0];
-        ys[1] = ws[0];
-        for (int d = 0; d < rank; d++)
-        {
-            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
-        }
+        var ys = Data.ConvOutputShape(xs, ws, strides, pads, dilations);
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);
         int iw = plan.Weight("W", Data.Random(2, Data.Count(ws)), ws);

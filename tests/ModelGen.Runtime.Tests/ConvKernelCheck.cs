@@ -17,7 +17,7 @@ internal static class ConvKernelCheck
     public static void Matches(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation,
         bool runtimeWeights, float rel, float abs)
     {
-        var ys = OutputShape(xs, ws, strides, pads, dilations);
+        var ys = Data.ConvOutputShape(xs, ws, strides, pads, dilations);
         var x = Data.Random(xs.Sum(), Data.Count(xs), -2f, 2f);
         var w = Data.Random(ws.Sum(), Data.Count(ws));
         var b = Data.Random(3, ws[0]);
@@ -68,20 +68,6 @@ internal static class ConvKernelCheck
         };
         var expected = Reference.Conv(x, xs, w, ws, withBias ? b : null, group, strides, pads, dilations, ys).Select(act).ToArray();
         Data.Close(expected, y, rel, abs);
-    }
-
-    /// <summary>Conv's output shape [N, M, spatial…] (floor rounding, explicit pads: begins, then ends).</summary>
-    public static int[] OutputShape(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations)
-    {
-        int rank = xs.Length - 2;
-        var ys = new int[xs.Length];
-        ys[0] = xs[0];
-        ys[1] = ws[0];
-        for (int d = 0; d < rank; d++)
-        {
-            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
-        }
-        return ys;
     }
 
     /// <summary>What <paramref name="applies"/> (a kernel's <c>Applies</c>) says about a plain Conv of these shapes and strides.</summary>

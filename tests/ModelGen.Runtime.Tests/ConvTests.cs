@@ -31,7 +31,7 @@ public class ConvTests
     [MemberData(nameof(Cases))]
     public void ConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias)
     {
-        var ys = ConvKernelCheck.OutputShape(xs, ws, strides, pads, dilations);
+        var ys = Data.ConvOutputShape(xs, ws, strides, pads, dilations);
         var x = Data.Random(1, Data.Count(xs));
         var w = Data.Random(2, Data.Count(ws));
         var b = Data.Random(3, ws[0]);

@@ -94,7 +94,7 @@ internal sealed class TestPlan
     }
 }
 
-/// <summary>Random data and tolerance checks.</summary>
+/// <summary>Random data, shapes and tolerance checks.</summary>
 internal static class Data
 {
     public static float[] Random(int seed, long count, float lo = -1f, float hi = 1f)
@@ -106,6 +106,20 @@ internal static class Data
     }
 
     public static int Count(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Conv's output shape [N, M, spatial…] (floor rounding, explicit pads: begins, then ends).</summary>
+    public static int[] ConvOutputShape(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations)
+    {
+        int rank = xs.Length - 2;
+        var ys = new int[xs.Length];
+        ys[0] = xs[0];
+        ys[1] = ws[0];
+        for (int d = 0; d < rank; d++)
+        {
+            ys[2 + d] = (xs[2 + d] + pads[d] + pads[rank + d] - ((ws[2 + d] - 1) * dilations[d] + 1)) / strides[d] + 1;
+        }
+        return ys;
+    }
 
     /// <summary>|actual - expected| &lt;= abs + rel * |expected| for every element (NaN must match NaN).</summary>
     public static void Close(float[] expected, float[] actual, float rel, float abs, string what = "")
