@@ -36,6 +36,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private readonly int _pd, _ph, _pw;       // the (padded) input's extents that the offsets index
     private readonly bool _readsInPlace;      // no pads: the tiles read the input itself
     private readonly float* _padded;          // otherwise its zero-bordered copy
+    private readonly PaddedPlanes _planes;    // its layout
     private readonly PadWork _pad;
     private readonly int* _taps;              // [K]
     private readonly int* _base;              // [pixels]
@@ -112,9 +113,9 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _pd = g.PaddedExtent(0);
         _ph = g.PaddedExtent(1);
         _pw = g.PaddedExtent(2);
-        long plane = (long)_pd * _ph * _pw;
+        _planes = new PaddedPlanes(g, _pd, _ph, _pw, 1);
         // Zeroed once: the borders stay zero, the copy writes only the interior.
-        if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * plane * 4);
+        if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * _planes.PlaneFloats * 4);
         _pad = new PadWork(this);
 
         _taps = (int*)context.Scratch((long)_k * 4);
@@ -303,23 +304,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private const long ParallelPadFloats = 16 * 1024;
 
     /// <summary>Copies channels [<paramref name="c0"/>, <paramref name="c1"/>) of the image into the interior of the zero-bordered planes.</summary>
-    private void Pad(float* x, int c0, int c1)
-    {
-        var g = _g;
-        long plane = (long)_pd * _ph * _pw;
-        for (int c = c0; c < c1; c++)
-        {
-            float* xc = x + (long)c * g.InSize;
-            float* pc = _padded + c * plane;
-            for (int d = 0; d < g.In[0]; d++)
-            for (int h = 0; h < g.In[1]; h++)
-            {
-                float* from = xc + ((long)d * g.In[1] + h) * g.In[2];
-                float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _pw + g.PadBegin[2];
-                RowCopy.Copy(from, to, g.In[2]);
-            }
-        }
-    }
+    private void Pad(float* x, int c0, int c1) => _planes.Copy(x, _padded, c0, c1, 0, _g.In[1]);
 
     /// <summary>The padded copy of the current image split by channels over the pool; reused across calls.</summary>
     private sealed class PadWork(ChannelTileConvKernel owner) : IParallelWork

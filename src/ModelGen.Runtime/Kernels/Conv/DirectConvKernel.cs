@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
@@ -54,7 +53,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly int _batch, _groups, _cPerGroup, _mPerGroup, _k;
     private readonly int _pd, _ph, _pw;
     private readonly int _sw;             // width stride: phases per padded row
-    private readonly int _phaseFloats;    // one phase of a padded row (⌈pw / sw⌉)
+    private readonly PaddedPlanes _planes; // the zero-bordered copy's layout; its rows split into sw phases
     private readonly int _rowFloats;      // one padded row, all phases
     private readonly long _paddedFloats;  // one unit's padded input plus read slack
     private readonly float* _padded;      // one buffer per part (units mode) or one shared (tiles mode)
@@ -126,9 +125,9 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _ph = g.PaddedExtent(1);
         _pw = g.PaddedExtent(2);
         _sw = g.Stride[2];
-        _phaseFloats = (_pw + _sw - 1) / _sw;
-        _rowFloats = _sw * _phaseFloats;
-        long plane = (long)_pd * _ph * _rowFloats;
+        _planes = new PaddedPlanes(g, _pd, _ph, _pw, _sw);
+        _rowFloats = _planes.RowFloats;
+        long plane = _planes.PlaneFloats;
         // No pads and stride 1 along the width (a 1×1 conv, say; stride 2 splits rows into phases): the padded layout is the input's own, so the tiles read
         // the input in place. Their masked-off lanes read up to Width - 1 floats past its end, which every arena and
         // weights buffer has as slack (NativeBuffer.Slack).
@@ -309,7 +308,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         float* x = _x + unit * _cPerGroup * _g.InSize;
         if (_readsInPlace) return x;
-        Prepare(x, padded, 0, _cPerGroup);
+        _planes.Copy(x, padded, 0, _cPerGroup, 0, _g.In[1]);
         return padded;
     }
 
@@ -326,7 +325,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         {
             int channels = owner._cPerGroup;
             int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
-            owner.Prepare(owner._x + owner._unit * channels * owner._g.InSize, owner._padded, c0, c1);
+            owner._planes.Copy(owner._x + owner._unit * channels * owner._g.InSize, owner._padded, c0, c1, 0, owner._g.In[1]);
         }
     }
 
@@ -373,62 +372,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         int r0 = _base[v0] / _rowFloats;
         int r1 = (_base[v1] + DirectConvTile.Width - 1) / _rowFloats + (g.Kernel[1] - 1) * g.Dilation[1];
         int h0 = Math.Max(0, r0 - g.PadBegin[1]), h1 = Math.Min(g.In[1], r1 - g.PadBegin[1] + 1);
-        if (h0 < h1) Prepare(_x + _unit * _cPerGroup * g.InSize, _padded, 0, _cPerGroup, h0, h1);
-    }
-
-    /// <summary>
-    /// Copies channels [<paramref name="c0"/>, <paramref name="c1"/>), input rows [<paramref name="h0"/>,
-    /// <paramref name="h1"/>) (all when not given) of one unit into the interior of the zero-bordered planes.
-    /// </summary>
-    private void Prepare(float* x, float* padded, int c0, int c1, int h0 = 0, int h1 = -1)
-    {
-        var g = _g;
-        int id0 = g.In[0], ih0 = g.In[1], iw0 = g.In[2];
-        if (h1 < 0) h1 = ih0;
-        long plane = (long)_pd * _ph * _rowFloats;
-        for (int c = c0; c < c1; c++)
-        {
-            float* xc = x + (long)c * id0 * ih0 * iw0;
-            float* pc = padded + c * plane;
-            for (int d = 0; d < id0; d++)
-            for (int h = h0; h < h1; h++)
-            {
-                float* to = pc + ((long)(d + g.PadBegin[0]) * _ph + h + g.PadBegin[1]) * _rowFloats;
-                if (_sw == 1) RowCopy.Copy(xc + ((long)d * ih0 + h) * iw0, to + g.PadBegin[2], iw0);
-                else SplitRow(xc + ((long)d * ih0 + h) * iw0, to, iw0, g.PadBegin[2]);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Copies a row into the two phases of a padded row (width stride 2): input column i is padded column
-    /// p = i + <paramref name="padBegin"/>, stored in phase p mod 2 at index p / 2. 32 input columns at a time:
-    /// one permute pair splits them into 16 even and 16 odd ones.
-    /// </summary>
-    private void SplitRow(float* from, float* to, int n, int padBegin)
-    {
-        // Even input columns 2t go to phase (padBegin mod 2) at index t + padBegin / 2; odd ones 2t + 1 to the
-        // other phase at index t + (padBegin + 1) / 2.
-        float* evens = to + (padBegin & 1) * _phaseFloats + (padBegin >> 1);
-        float* odds = to + ((padBegin + 1) & 1) * _phaseFloats + ((padBegin + 1) >> 1);
-        var even = RowPairs.EvenLanes;
-        var odd = even + Vector512<int>.One;
-        int evenCount = (n + 1) >> 1, oddCount = n >> 1;
-        for (int t = 0; t < evenCount; t += 16)
-        {
-            RowPairs.Load(from, 2 * t, n, out var lo, out var hi);
-            var e = Avx512F.PermuteVar16x32x2(lo, even, hi);
-            var o = Avx512F.PermuteVar16x32x2(lo, odd, hi);
-            if (t + 16 <= oddCount)
-            {
-                e.Store(evens + t);
-                o.Store(odds + t);
-            }
-            else
-            {
-                Avx512F.MaskStore(evens + t, RowPairs.Mask(evenCount - t), e);
-                Avx512F.MaskStore(odds + t, RowPairs.Mask(oddCount - t), o);
-            }
-        }
+        if (h0 < h1) _planes.Copy(_x + _unit * _cPerGroup * g.InSize, _padded, 0, _cPerGroup, h0, h1);
     }
 }

@@ -44,7 +44,6 @@ internal sealed unsafe class Im2ColPacker
         return size;
     }
 
-    // Large enough for the padded input and for every window (ceil/auto_pad outputs included).
     public Im2ColPacker(BindContext context, WindowGeometry g, int channels, int parts)
     {
         _g = g;
