@@ -37,7 +37,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private readonly bool _readsInPlace;      // no pads: the tiles read the input itself
     private readonly float* _padded;          // otherwise its zero-bordered copy
     private readonly PaddedPlanes _planes;    // its layout
-    private readonly PadWork _pad;
+    private readonly PaddedCopyWork _pad;     // a big copy split over the pool by channels
     private readonly int* _taps;              // [K]
     private readonly int* _base;              // [pixels]
     private readonly int _tiles;              // pixel tiles of up to ChannelTile.MaxPixels
@@ -116,7 +116,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _planes = new PaddedPlanes(g, _pd, _ph, _pw, 1);
         // Zeroed once: the borders stay zero, the copy writes only the interior.
         if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * _planes.PlaneFloats * 4);
-        _pad = new PadWork(this);
+        _pad = new PaddedCopyWork(_planes, _padded, _channels);
 
         _taps = (int*)context.Scratch((long)_k * 4);
         g.TapOffsets(_taps, _channels, _pd, _ph, _pw);
@@ -200,8 +200,12 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
                 // call): ResNet-50's 3×3/2 convs 256 on 28×28 1021–1142 → 948–975 µs with the input just written by both
                 // cores, 512 on 14×14 889 → 810–816 µs warm; 3×3 512 on 7×7 (25K floats) 647–662 → 627–638 µs.
                 int padParts = _parts > 1 && (long)_channels * _g.InSize >= ParallelPadFloats ? _parts : 1;
-                if (padParts > 1) WorkerPool.Shared.Run(_pad, padParts);
-                else Pad(x, 0, _channels);
+                if (padParts > 1)
+                {
+                    _pad.Source = x;
+                    WorkerPool.Shared.Run(_pad, padParts);
+                }
+                else _planes.Copy(x, _padded, 0, _channels);
                 _source = _padded;
             }
             if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
@@ -302,18 +306,4 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
 
     /// <summary>Input floats of one image from which its padded copy is split over the pool: below, the copy (~10 ns a row) costs less than a dispatch.</summary>
     private const long ParallelPadFloats = 16 * 1024;
-
-    /// <summary>Copies channels [<paramref name="c0"/>, <paramref name="c1"/>) of the image into the interior of the zero-bordered planes.</summary>
-    private void Pad(float* x, int c0, int c1) => _planes.Copy(x, _padded, c0, c1, 0, _g.In[1]);
-
-    /// <summary>The padded copy of the current image split by channels over the pool; reused across calls.</summary>
-    private sealed class PadWork(ChannelTileConvKernel owner) : IParallelWork
-    {
-        public void Execute(int part, int parts)
-        {
-            int channels = owner._channels;
-            int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
-            owner.Pad(owner._x + owner._image * channels * owner._g.InSize, c0, c1);
-        }
-    }
 }

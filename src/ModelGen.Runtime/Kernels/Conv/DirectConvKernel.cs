@@ -73,7 +73,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly bool _copyOwnRows;   // tiles mode with a padded copy of a 2-D input: each part copies the rows its tiles read
     private long _unit;                   // tiles mode: the unit being computed
     private float* _source;               // tiles mode: what its tiles read (see Source)
-    private readonly CopyWork _copy;
+    private readonly PaddedCopyWork _copy; // tiles mode: a big padded copy split over the pool by channels
 
     /// <summary>True when the step is a float Conv this kernel computes faster than im2col + SGEMM.</summary>
     public static bool Applies(BindContext context)
@@ -214,7 +214,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1 && (_sw == 1 || _cPerGroup <= OwnRowsStride2Channels);
         // Zeroed: the borders stay zero. None when the tiles read the input in place.
         _padded = _readsInPlace ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
-        _copy = new CopyWork(this);
+        _copy = new PaddedCopyWork(_planes, _padded, _cPerGroup);
 
         long packedFloats = (long)_groups * _blocks * _k * _rows;
         _packedBias = (float*)context.Scratch((long)_groups * _blocks * _rows * 4);
@@ -273,6 +273,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
                 int copyParts = !_readsInPlace && (long)_cPerGroup * _g.InSize >= ParallelCopyFloats ? Math.Min(_parts, _cPerGroup) : 1;
                 if (copyParts > 1)
                 {
+                    _copy.Source = _x + _unit * _cPerGroup * _g.InSize;
                     WorkerPool.Shared.Run(_copy, copyParts);
                     _source = _padded;
                 }
@@ -308,7 +309,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         float* x = _x + unit * _cPerGroup * _g.InSize;
         if (_readsInPlace) return x;
-        _planes.Copy(x, padded, 0, _cPerGroup, 0, _g.In[1]);
+        _planes.Copy(x, padded, 0, _cPerGroup);
         return padded;
     }
 
@@ -317,17 +318,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 
     /// <summary>Input floats of one unit from which its padded copy is made over the pool.</summary>
     private const long ParallelCopyFloats = 64 * 1024;
-
-    /// <summary>Tiles mode: copies a range of the current unit's channels into the shared padded buffer; reused across calls.</summary>
-    private sealed class CopyWork(DirectConvKernel owner) : IParallelWork
-    {
-        public void Execute(int part, int parts)
-        {
-            int channels = owner._cPerGroup;
-            int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
-            owner._planes.Copy(owner._x + owner._unit * channels * owner._g.InSize, owner._padded, c0, c1, 0, owner._g.In[1]);
-        }
-    }
 
     /// <summary>Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit; tile = vector tile × blocks + block.</summary>
     private void Tiles(long unit, float* padded, int begin, int end)

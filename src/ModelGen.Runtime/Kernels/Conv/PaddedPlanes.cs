@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Conv;
 
@@ -39,6 +40,9 @@ internal readonly unsafe struct PaddedPlanes
 
     /// <summary>Floats of one channel's padded plane.</summary>
     public long PlaneFloats { get; }
+
+    /// <summary>Copies channels [<paramref name="c0"/>, <paramref name="c1"/>), every row, of <paramref name="x"/> into <paramref name="padded"/>'s planes.</summary>
+    public void Copy(float* x, float* padded, int c0, int c1) => Copy(x, padded, c0, c1, 0, _g.In[1]);
 
     /// <summary>
     /// Copies channels [<paramref name="c0"/>, <paramref name="c1"/>), input rows [<paramref name="h0"/>,
@@ -107,5 +111,22 @@ internal readonly unsafe struct PaddedPlanes
                 Avx512F.MaskStore(odds + t, RowPairs.Mask(oddCount - t), o);
             }
         }
+    }
+}
+
+/// <summary>
+/// A padded copy split over the worker pool by channels, for a copy too big to make on one core while the other waits:
+/// set <see cref="Source"/> (one image or group of <paramref name="channels"/> channels), then run it. Made at bind time
+/// and reused, so a call allocates nothing.
+/// </summary>
+internal sealed unsafe class PaddedCopyWork(PaddedPlanes planes, float* target, int channels) : IParallelWork
+{
+    /// <summary>The input the next run copies.</summary>
+    public float* Source;
+
+    public void Execute(int part, int parts)
+    {
+        int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
+        planes.Copy(Source, target, c0, c1);
     }
 }
