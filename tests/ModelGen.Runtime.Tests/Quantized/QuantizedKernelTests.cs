@@ -158,6 +158,17 @@ public class QuantizedKernelTests
             return plan.Run(x)[0];
         });
         var (scale, zeroPoint) = mode == "static" ? (sa, zp) : Int8Reference.DynamicParameters(x);
+        var expected = ConvReference(x, qw, sw, bias, scale, zeroPoint, batch, c, m, h, wd, kernel, stride, pad, group);
+        AssertSameOnEveryPath(outputs);
+        Data.Close(expected, outputs[Int8IsaSelector.Best], Rel, Abs, "int8 Conv");
+    }
+
+    /// <summary>The int8 Conv by its formula: x quantized with (scale, zeroPoint), integer sums, then the float epilogue with Relu.</summary>
+    private static float[] ConvReference(float[] x, sbyte[] qw, float[] sw, float[] bias, float scale, int zeroPoint,
+        int batch, int c, int m, int h, int wd, int kernel, int stride, int pad, int group)
+    {
+        int cg = c / group, mg = m / group, kSize = cg * kernel * kernel;
+        int oh = (h + 2 * pad - kernel) / stride + 1, ow = (wd + 2 * pad - kernel) / stride + 1;
         var qx = x.Select(v => Int8Reference.QuantizeActivation(v, scale, zeroPoint)).ToArray();
         var expected = new float[batch * m * oh * ow];
         for (int n = 0; n < batch; n++)
@@ -178,8 +189,47 @@ public class QuantizedKernelTests
             }
             expected[((n * m + o) * oh + i) * ow + j] = Int8Reference.Epilogue(acc, scale, sw[o], bias[o], f => MathF.Max(f, 0f));
         }
-        AssertSameOnEveryPath(outputs);
-        Data.Close(expected, outputs[Int8IsaSelector.Best], Rel, Abs, "int8 Conv");
+        return expected;
+    }
+
+    /// <summary>
+    /// Dynamic quantization picks a new zero point per call: the bordered copy the unfold reads must hold the new one in
+    /// its pads (it is refilled only when the zero point changes), so a second call on a differently ranged input still
+    /// matches the formula.
+    /// </summary>
+    [Fact]
+    public void PaddedDynamicConvFollowsTheZeroPointFromCallToCall()
+    {
+        const int c = 3, m = 4, h = 6, wd = 7, kernel = 3, pad = 1;
+        int kSize = c * kernel * kernel;
+        var w = Data.Random(11, m * kSize);
+        var bias = Data.Random(12, m);
+        var (qw, sw) = Int8Reference.QuantizeWeights(w, m, e => e / kSize);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", [1, c, h, wd]);
+        int iw = plan.Weight("W", qw, [m, c, kernel, kernel], ElementType.Int8);
+        int ib = plan.Weight("B", bias, [m]);
+        int isc = plan.Weight("W_scales", sw, [m]);
+        int iy = plan.Arena("Y", [1, m, h, wd]);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, ib, isc], [iy], PlanAttribute.String("quant", "dynamic"), PlanAttribute.String("activation", "Relu"),
+            PlanAttribute.Ints("pads", pad, pad, pad, pad));
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        int[] zeroPoints = new int[2];
+        for (int call = 0; call < 2; call++)
+        {
+            // Inputs in [-1, 2] and then [-3, 0.5]: zero points near 85 and 218.
+            var x = call == 0 ? Data.Random(13, c * h * wd, -1f, 2f) : Data.Random(14, c * h * wd, -3f, 0.5f);
+            var (scale, zeroPoint) = Int8Reference.DynamicParameters(x);
+            zeroPoints[call] = zeroPoint;
+            executor.SetInput<float>(0, x);
+            executor.Run();
+            var y = new float[m * h * wd];
+            executor.GetOutput<float>(0, y);
+            Data.Close(ConvReference(x, qw, sw, bias, scale, zeroPoint, 1, c, m, h, wd, kernel, 1, pad, 1), y, Rel, Abs, $"call {call}");
+        }
+        Assert.NotEqual(zeroPoints[0], zeroPoints[1]);
     }
 
     [Theory]

@@ -36,6 +36,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
         public byte* Image;   // one quantized input image [C, spatial]
         public byte* Padded;  // [C/g, pd, ph, pw] of one group, borders = the zero point (when bordered)
         public byte* Rows;    // [positions, Kp]
+        public int Border = -1; // the zero point Padded's borders hold (-1: not filled yet)
     }
 
     public QuantizedConvKernel(BindContext context)
@@ -139,7 +140,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
                 if (_direct) Transpose(image, part.Rows);
                 else if (_bordered)
                 {
-                    Border(image, part.Padded, (byte)q.ZeroPoint);
+                    Border(image, part, (byte)q.ZeroPoint);
                     Unfold(part.Padded, part.Rows, _pd, _ph, _pw);
                 }
                 else Unfold(image, part.Rows, _g.In[0], _g.In[1], _g.In[2]);
@@ -166,12 +167,21 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
         }
     }
 
-    /// <summary>Copies one group's channels into the interior of <paramref name="padded"/>, every other byte the zero point (the quantized 0.0 of the pads).</summary>
-    private void Border(byte* image, byte* padded, byte zeroPoint)
+    /// <summary>
+    /// Copies one group's channels into the interior of <paramref name="part"/>'s bordered copy, whose other bytes hold the
+    /// zero point (the quantized 0.0 of the pads). Only the interior is ever written, so the borders are filled again only
+    /// when the zero point changes (dynamic quantization).
+    /// </summary>
+    private void Border(byte* image, PartBuffers part, byte zeroPoint)
     {
         var g = _g;
         long plane = (long)_pd * _ph * _pw;
-        new Span<byte>(padded, checked((int)(_cPerGroup * plane))).Fill(zeroPoint);
+        byte* padded = part.Padded;
+        if (part.Border != zeroPoint)
+        {
+            new Span<byte>(padded, checked((int)(_cPerGroup * plane))).Fill(zeroPoint);
+            part.Border = zeroPoint;
+        }
         for (int ch = 0; ch < _cPerGroup; ch++)
         {
             byte* from = image + (long)ch * g.InSize;
