@@ -11,6 +11,17 @@ internal sealed class TempDir : IDisposable
 
     public string Path { get; }
 
+    /// <summary>
+    /// A folder for data shared by every test in the run (held in a static): deleted when the test
+    /// process exits, since no test owns it.
+    /// </summary>
+    public static TempDir UntilProcessExit()
+    {
+        var dir = new TempDir();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dir.Dispose();
+        return dir;
+    }
+
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public void Dispose()

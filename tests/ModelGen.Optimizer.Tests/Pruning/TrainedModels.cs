@@ -15,7 +15,7 @@ internal static class TrainedModels
 {
     public const int TrainCount = 6000, CalibrationStart = 6000, CalibrationCount = 2000, ValidationStart = 8000, ValidationCount = 1000;
 
-    private static readonly string s_dir = Path.Combine(Path.GetTempPath(), "modelgen-tests", "pruning-" + Environment.ProcessId);
+    private static readonly string s_dir = TempDir.UntilProcessExit().Path;
     private static readonly Lazy<string> s_mlp = new(TrainMlp);
     private static readonly Lazy<string> s_cnn = new(TrainCnn);
     private static readonly Lazy<(string Mlp, string Cnn)> s_calibration = new(() => (Data("mlp-calibration.npz", "pixels", [784], CalibrationStart, CalibrationCount),
@@ -94,7 +94,6 @@ internal static class TrainedModels
 
     private static string Save(OnnxModel model, string name)
     {
-        Directory.CreateDirectory(s_dir);
         string path = Path.Combine(s_dir, name);
         OnnxWriter.Save(model, path);
         return path;
@@ -102,7 +101,6 @@ internal static class TrainedModels
 
     private static string Data(string name, string input, int[] sampleShape, int start, int count)
     {
-        Directory.CreateDirectory(s_dir);
         var pixels = new float[count * 784];
         for (int i = 0; i < count; i++) Pixels(start + i).CopyTo(pixels, i * 784);
         var labels = Enumerable.Range(start, count).Select(i => (long)MnistData.Labels[i]).ToArray();
