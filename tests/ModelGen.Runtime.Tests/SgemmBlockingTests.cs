@@ -6,7 +6,7 @@ namespace ModelGen.Runtime.Tests;
 /// The cache-blocked SGEMM path (K longer than one KC slice: partial sums parked in C, epilogue on the last
 /// slice) against a double-accumulating reference, with bias, alpha and a fused activation so a slice that
 /// applied the epilogue twice, or dropped a partial sum, cannot pass. Tolerance: rel 1e-4, abs 1e-4
-/// (K up to 700 fp32 FMAs vs double sums).
+/// (K up to 2100 fp32 FMAs vs double sums).
 /// </summary>
 public class SgemmBlockingTests
 {
@@ -15,9 +15,14 @@ public class SgemmBlockingTests
     public static TheoryData<int, int, int> Cases() => new()
     {
         { 1, 300, 5 },    // one row: no single-row shortcut on sliced calls
-        { 13, 257, 37 },  // last slice is one step; partial row block and partial column panel
-        { 7, 600, 16 },   // three slices (256, 256, 88)
+        // Up to 16 row blocks: group-major, K in equal slices of at most 1024.
+        { 13, 257, 37 },  // one slice; partial row block and partial column panel
+        { 7, 600, 16 },   // one slice of 600
         { 64, 700, 96 },  // 4.3M multiply-adds: column panels split across the worker pool
+        { 20, 2100, 70 }, // three slices of 700; partial column panel
+        // More row blocks: KC slices (256) outside row blocks of MCBlocks.
+        { 100, 300, 20 }, // 17 row blocks (a second, partial MC block); slices 256 and 44
+        { 192, 600, 40 }, // two whole MC blocks of 16 row blocks; three slices (256, 256, 88)
     };
 
     [Theory]
