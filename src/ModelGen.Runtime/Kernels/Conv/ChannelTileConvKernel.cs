@@ -15,7 +15,7 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// Why: with pixels along the vector (<see cref="DirectConvKernel"/>, SGEMM with pixels as columns) a 14×14 map fills
 /// 87.5% of the lanes at best and a 7×7 one 77%; the pixel-major SGEMM this kernel replaced (Yᵀ = colᵀ·Wᵀ) filled its
 /// tiles but packed an im2col copy of the input per call. Here every lane is a real output, the input is read in place
-/// (unpadded convs, any stride: each pixel has its own window origin) or copied once, and nothing is unrolled. Groups
+/// (unpadded convs, any stride: each pixel has its own window origin) or copied once per part, and nothing is unrolled. Groups
 /// must be 1.
 /// <para>
 /// Measured on two cores against the kernels it replaced (mean per call, caches warm, ResNet-50 and SqueezeNet shapes):
@@ -31,13 +31,12 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private const int GroupChannels = ChannelTile.MaxBlocks * ChannelTile.Lanes;
 
     private readonly WindowGeometry _g;
-    private readonly float* _x, _w, _y, _bias;
+    private readonly float* _xInput, _w, _y, _bias;
     private readonly int _batch, _channels, _m, _k, _groups, _mPadded;
     private readonly int _pd, _ph, _pw;       // the (padded) input's extents that the offsets index
     private readonly bool _readsInPlace;      // no pads: the tiles read the input itself
-    private readonly float* _padded;          // otherwise its zero-bordered copy
-    private readonly PaddedPlanes _planes;    // its layout
-    private readonly PaddedCopyWork _pad;     // a big copy split over the pool by channels
+    private readonly float* _padded;          // otherwise its zero-bordered copies, one per part: [parts][channels][plane]
+    private readonly PaddedPlanes _planes;    // their layout
     private readonly int* _taps;              // [K]
     private readonly int* _base;              // [pixels]
     private readonly int _tiles;              // pixel tiles of up to ChannelTile.MaxPixels
@@ -52,7 +51,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private readonly int _parts;
     private readonly bool _splitChannels;     // parts take channel groups (else pixel tiles)
     private readonly delegate*<in ChannelTileArgs, void> _full, _lastPixels, _lastGroup, _lastBoth;
-    private float* _source;                   // the current image's input as the tiles read it
+    private float* _x;                        // the current image of the input
     private long _image;
 
     /// <summary>
@@ -99,10 +98,10 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         if (shape.Groups != 1) throw context.Fail("the channel-tile Conv kernel takes group=1 only");
         (_batch, _channels, _m, _g, _k) = (shape.Batch, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
         var g = _g;
-        _x = context.FloatInput(0);
+        _xInput = context.FloatInput(0);
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
-        if (_x == _y) throw context.Fail("Conv cannot run in place");
+        if (_xInput == _y) throw context.Fail("Conv cannot run in place");
         _bias = ConvShape.FloatBias(context, _m);
         _epilogue = Epilogue.FromStep(context);
         _residual = ConvResidual.Bind(context);
@@ -114,9 +113,6 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _ph = g.PaddedExtent(1);
         _pw = g.PaddedExtent(2);
         _planes = new PaddedPlanes(g, _pd, _ph, _pw, 1);
-        // Zeroed once: the borders stay zero, the copy writes only the interior.
-        if (!_readsInPlace) _padded = (float*)context.Scratch(_channels * _planes.PlaneFloats * 4);
-        _pad = new PaddedCopyWork(_planes, _padded, _channels);
 
         _taps = (int*)context.Scratch((long)_k * 4);
         g.TapOffsets(_taps, _channels, _pd, _ph, _pw);
@@ -146,6 +142,8 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _splitChannels = _groups >= concurrency && (_groups % concurrency == 0 || _groups >= 4 * concurrency);
         _parts = !parallel ? 1 : Math.Min(concurrency, _splitChannels ? _groups : _tiles);
         _yT = (float*)context.Scratch((long)_parts * pixels * GroupChannels * 4);
+        // Zeroed once: the borders stay zero, the copies write only the interior.
+        if (!_readsInPlace) _padded = (float*)context.Scratch(_parts * _channels * _planes.PlaneFloats * 4);
 
         _packedBias = (float*)context.Scratch((long)_mPadded * 4);
         _zeros = (float*)context.Scratch(GroupChannels * 4);
@@ -191,40 +189,39 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         }
         for (_image = 0; _image < _batch; _image++)
         {
-            float* x = _x + _image * _channels * _g.InSize;
-            if (_readsInPlace) _source = x;
-            else
-            {
-                // A big copy is split over the pool by channels (a dispatch of its own: every part of the tiles reads
-                // every channel); on one core the other waited. Measured on two cores, old and new alternating (mean per
-                // call): ResNet-50's 3×3/2 convs 256 on 28×28 1021–1142 → 948–975 µs with the input just written by both
-                // cores, 512 on 14×14 889 → 810–816 µs warm; 3×3 512 on 7×7 (25K floats) 647–662 → 627–638 µs.
-                int padParts = _parts > 1 && (long)_channels * _g.InSize >= ParallelPadFloats ? _parts : 1;
-                if (padParts > 1)
-                {
-                    _pad.Source = x;
-                    WorkerPool.Shared.Run(_pad, padParts);
-                }
-                else _planes.Copy(x, _padded, 0, _channels);
-                _source = _padded;
-            }
+            _x = _xInput + _image * _channels * _g.InSize;
             if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
             else Execute(0, 1);
         }
     }
 
+    /// <remarks>
+    /// A padded conv's part first copies the whole input into a zero-bordered copy of its own, on its own core, and its
+    /// tiles read that. Every part reads every input channel (the parts split the output channels or pixels), so with one
+    /// shared copy most of each part's reads were of lines the other core had just written. Measured on two cores, the
+    /// input just written by both (as the step before leaves it), p50 of 1 s of calls, one shared copy (split over the
+    /// pool from 16K floats, else made by the caller) → a copy per part: SqueezeNet's 3×3 48→192 on 13×13 95–97 → 86–87
+    /// µs, 64→256 on 13×13 143 → 133–134 µs; ResNet-50's 3×3 256 on 14×14 659 → 637–640 µs, 3×3/2 256 on 28×28 831–871 →
+    /// 635–646 µs, 3×3/2 512 on 14×14 850–856 → 718–721 µs; 3×3 512 on 7×7 622–626 → 627–633 µs (within noise).
+    /// </remarks>
     public void Execute(int part, int parts)
     {
         float* yT = _yT + (long)part * _g.OutSize * GroupChannels;
+        float* source = _x;
+        if (!_readsInPlace)
+        {
+            source = _padded + part * _channels * _planes.PlaneFloats;
+            _planes.Copy(_x, source, 0, _channels);
+        }
         if (_splitChannels)
         {
             int g0 = (int)((long)_groups * part / parts), g1 = (int)((long)_groups * (part + 1) / parts);
-            if (g0 < g1) Compute(yT, g0, g1, 0, _tiles);
+            if (g0 < g1) Compute(source, yT, g0, g1, 0, _tiles);
         }
         else
         {
             int t0 = (int)((long)_tiles * part / parts), t1 = (int)((long)_tiles * (part + 1) / parts);
-            if (t0 < t1) Compute(yT, 0, _groups, t0, t1);
+            if (t0 < t1) Compute(source, yT, 0, _groups, t0, t1);
         }
     }
 
@@ -248,9 +245,9 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// for 1024 channels), and the rows a store reads are in L1. Time measured the same within noise in ResNet-50 (six
     /// alternating profiles on two cores, per-class medians within ±3%).
     /// </remarks>
-    private void Compute(float* yT, int g0, int g1, int t0, int t1)
+    private void Compute(float* source, float* yT, int g0, int g1, int t0, int t1)
     {
-        var args = new ChannelTileArgs { Source = _source, Stride = GroupChannels };
+        var args = new ChannelTileArgs { Source = source, Stride = GroupChannels };
         int slices = (_k + SliceTaps - 1) / SliceTaps, perSlice = (_k + slices - 1) / slices;
         int first = t0 * ChannelTile.MaxPixels, end = Math.Min(_g.OutSize, t1 * ChannelTile.MaxPixels);
         for (int grp = g0; grp < g1; grp++)
@@ -303,7 +300,4 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         ChannelMajorStore.Store(yT + (long)p0 * GroupChannels, GroupChannels, y + (long)c0 * pixels + p0, pixels,
             r == null ? null : r + (long)c0 * pixels + p0, p1 - p0, c1 - c0, _epilogue, activate);
     }
-
-    /// <summary>Input floats of one image from which its padded copy is split over the pool: below, the copy (~10 ns a row) costs less than a dispatch.</summary>
-    private const long ParallelPadFloats = 16 * 1024;
 }
