@@ -70,7 +70,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly bool _readsInPlace; // the input needs no padded copy (see the constructor)
     private readonly int _parts;
     private readonly bool _splitTiles;    // batch 1: the parts share one unit's tiles
-    private readonly bool _copyOwnRows;   // tiles mode with a padded copy of a 2-D input: each part copies the rows its tiles read
+    private readonly bool _copyOwnRows;   // tiles mode with a padded copy of a 2-D input: each part copies the rows its tiles read into planes of its own
     private long _unit;                   // tiles mode: the unit being computed
     private float* _source;               // tiles mode: what its tiles read (see Source)
     private readonly PaddedCopyWork _copy; // tiles mode: a big padded copy split over the pool by channels
@@ -204,14 +204,18 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         bool parallel = work >= SgemmJob.ParallelThreshold;
         _splitTiles = parallel && units < concurrency && _tiles >= 2;
         _parts = !parallel ? 1 : _splitTiles ? Math.Min(concurrency, _tiles) : (int)Math.Min(concurrency, units);
-        int buffers = _splitTiles ? 1 : _parts;
         // Measured on two cores (mean per call, warm / input just written by both cores): 3×3 16→64 on 55×55 216–219 →
         // 177–186 / 275–281 → 213–257 µs, 64→64 on 56×56 725–745 → 698–705 / 771–799 → 722–738 µs, 28×28 and 27×27 the
         // same. At width stride 2 up to 64 channels (the copy by channels split 3 channels 1 : 2): the 7×7/2 stem 3→64 on
         // 224×224 690–700 → 615–630 / 707–753 → 646–649 µs, 3×3/2 3→64 on 224×224 215–231 → 150–153 / 241–272 → 210–255
-        // µs, 32→64 on 112×112 583–587 → 443–456 µs, 64→64 on 56×56 292–309 → 250–255 µs; with 128 channels (128→128 on
-        // 56×56) faster warm but 4–11% slower on an input just written, so more channels keep the copy by channels.
-        _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1 && (_sw == 1 || _cPerGroup <= OwnRowsStride2Channels);
+        // µs, 32→64 on 112×112 583–587 → 443–456 µs, 64→64 on 56×56 292–309 → 250–255 µs. Each part has planes of its
+        // own: with one shared copy the rows both parts read were written by both cores, and each read of them could
+        // find the line in the other core's cache. Own planes against the shared copy (input just written by both cores,
+        // p50): 3×3 128→128 on 28×28 731–794 → 669–673 µs, 64→64 on 56×56 653–760 → 631–664 µs, SqueezeNet's 16→64 on
+        // 55×55 187–191 → 150–151 µs and 32→128 on 27×27 182–186 → 143 µs; and with them width stride 2 with 128
+        // channels (3×3/2 128→128 on 56×56), which had kept the copy by channels, 752–898 → 669–866 µs (six pairs).
+        _copyOwnRows = _splitTiles && !_readsInPlace && _pd == 1 && g.In[0] == 1;
+        int buffers = _splitTiles && !_copyOwnRows ? 1 : _parts;
         // Zeroed: the borders stay zero. None when the tiles read the input in place.
         _padded = _readsInPlace ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
         _copy = new PaddedCopyWork(_planes, _padded, _cPerGroup);
@@ -264,7 +268,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             {
                 if (_copyOwnRows)
                 {
-                    _source = _padded;
                     WorkerPool.Shared.Run(this, _parts);
                     continue;
                 }
@@ -291,8 +294,15 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         if (_splitTiles)
         {
             int t0 = (int)((long)_tiles * part / parts), t1 = (int)((long)_tiles * (part + 1) / parts);
-            if (_copyOwnRows && t0 < t1) CopyRowsFor(t0, t1);
-            Tiles(_unit, _source, t0, t1);
+            if (t0 >= t1) return;
+            if (!_copyOwnRows)
+            {
+                Tiles(_unit, _source, t0, t1);
+                return;
+            }
+            float* own = _padded + part * _paddedFloats;
+            CopyRowsFor(t0, t1, own);
+            Tiles(_unit, own, t0, t1);
             return;
         }
         long units = (long)_batch * _groups;
@@ -312,9 +322,6 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _planes.Copy(x, padded, 0, _cPerGroup);
         return padded;
     }
-
-    /// <summary>Most input channels for which a width-stride-2 conv copies each part's own rows (see the constructor).</summary>
-    private const int OwnRowsStride2Channels = 64;
 
     /// <summary>Input floats of one unit from which its padded copy is made over the pool.</summary>
     private const long ParallelCopyFloats = 64 * 1024;
@@ -350,18 +357,18 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 
     /// <summary>
     /// Copies the input rows that tiles [<paramref name="t0"/>, <paramref name="t1"/>) of the current unit read, every
-    /// channel, into the shared padded plane. Each part copies its own rows before its tiles run, so a part never waits
-    /// for a copy and reads what its own core wrote; rows both parts read are written by both with the same values,
-    /// and each reads them only after writing them itself. Before, a small copy ran on one core while the other waited,
-    /// and a large one, split by channels, left each part reading half its rows from the other core's cache.
+    /// channel, into the part's own padded planes (<paramref name="padded"/>). Each part copies its own rows before its
+    /// tiles run, so a part never waits for a copy and reads only what its own core wrote. Before, a small copy ran on one
+    /// core while the other waited, and a large one, split by channels, left each part reading half its rows from the
+    /// other core's cache.
     /// </summary>
-    private void CopyRowsFor(int t0, int t1)
+    private void CopyRowsFor(int t0, int t1, float* padded)
     {
         var g = _g;
         int v0 = t0 / _blocks * _perTile, v1 = Math.Min(_vectors, ((t1 - 1) / _blocks + 1) * _perTile) - 1;
         int r0 = _base[v0] / _rowFloats;
         int r1 = (_base[v1] + DirectConvTile.Width - 1) / _rowFloats + (g.Kernel[1] - 1) * g.Dilation[1];
         int h0 = Math.Max(0, r0 - g.PadBegin[1]), h1 = Math.Min(g.In[1], r1 - g.PadBegin[1] + 1);
-        if (h0 < h1) _planes.Copy(_x + _unit * _cPerGroup * g.InSize, _padded, 0, _cPerGroup, h0, h1);
+        if (h0 < h1) _planes.Copy(_x + _unit * _cPerGroup * g.InSize, padded, 0, _cPerGroup, h0, h1);
     }
 }
