@@ -59,13 +59,17 @@ public class SgemmWideTileTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void LargeActivationPackedOverThePoolMatchesReference(bool transA)
+    [InlineData(false, 70)]
+    [InlineData(true, 70)]
+    [InlineData(false, 3)]
+    [InlineData(true, 3)]
+    public void LargeActivationPackedOverThePoolMatchesReference(bool transA, int n)
     {
-        // 601 x 500 = 300k elements of A: over SgemmJob.ParallelPackThreshold, so A is packed in row-block
-        // ranges on the pool (601 rows: a partial last block); transA reads it with strides.
-        const int m = 601, k = 500, n = 70;
+        // 601 x 500 = 300k elements of A (601 rows: a partial last block); transA reads it with strides. With 70
+        // columns the product runs on the pool and each part packs all of A into its own copy; with 3 it is below
+        // SgemmJob.ParallelThreshold, runs on one part, and A (over SgemmJob.ParallelPackThreshold) is packed in
+        // row-block ranges on the pool.
+        const int m = 601, k = 500;
         var a = Data.Random(41, m * k);
         var b = Data.Random(42, k * n);
         var plan = new TestPlan();
