@@ -31,83 +31,83 @@ public class CliTests
     [Fact]
     public void Optimize_writes_spec_weights_and_onnx()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "my-mlp.onnx");
-        var r = Run("optimize", model, "--out", dir.File("out"));
+        var r = Run("optimize", model, "--out", dir.Combine("out"));
         Assert.True(r.Code == 0, r.Err);
         // --name defaults to the file name in PascalCase.
-        foreach (var ext in new[] { ".mgspec", ".weights", ".onnx" }) Assert.True(File.Exists(dir.File("out/MyMlp" + ext)), ext);
-        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.File("out/MyMlp.mgspec")));
+        foreach (var ext in new[] { ".mgspec", ".weights", ".onnx" }) Assert.True(File.Exists(dir.Combine("out/MyMlp" + ext)), ext);
+        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.Combine("out/MyMlp.mgspec")));
         Assert.Equal("MyMlp", spec.Name);
-        Assert.Equal(new FileInfo(dir.File("out/MyMlp.weights")).Length, spec.WeightsBytes);
+        Assert.Equal(new FileInfo(dir.Combine("out/MyMlp.weights")).Length, spec.WeightsBytes);
         Assert.Contains("my-mlp.onnx -> MyMlp", r.Out);
     }
 
     [Fact]
     public void Response_file_arguments_are_read_one_per_line()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "m.onnx");
-        File.WriteAllLines(dir.File("args.rsp"), new[] { "optimize", model, "--out", dir.File("o"), "--name", "Net" });
-        var r = Run("@" + dir.File("args.rsp"));
+        File.WriteAllLines(dir.Combine("args.rsp"), new[] { "optimize", model, "--out", dir.Combine("o"), "--name", "Net" });
+        var r = Run("@" + dir.Combine("args.rsp"));
         Assert.True(r.Code == 0, r.Err);
-        Assert.True(File.Exists(dir.File("o/Net.mgspec")));
+        Assert.True(File.Exists(dir.Combine("o/Net.mgspec")));
     }
 
     [Fact]
     public void Missing_file_is_MG1001()
     {
-        using var dir = new TempDir();
-        string path = dir.File("nope.onnx");
-        AssertError(path, ErrorCodes.FileNotFound, Run("optimize", path, "--out", dir.File("o")));
+        using var dir = new TempFolder();
+        string path = dir.Combine("nope.onnx");
+        AssertError(path, ErrorCodes.FileNotFound, Run("optimize", path, "--out", dir.Combine("o")));
     }
 
     [Fact]
     public void Corrupt_file_is_MG1002()
     {
-        using var dir = new TempDir();
-        string path = dir.File("corrupt.onnx");
+        using var dir = new TempFolder();
+        string path = dir.Combine("corrupt.onnx");
         var bytes = new byte[4096];
         new Random(5).NextBytes(bytes);
         File.WriteAllBytes(path, bytes);
-        AssertError(path, ErrorCodes.CorruptModel, Run("optimize", path, "--out", dir.File("o")));
-        Assert.False(File.Exists(dir.File("o/Corrupt.mgspec")));
+        AssertError(path, ErrorCodes.CorruptModel, Run("optimize", path, "--out", dir.Combine("o")));
+        Assert.False(File.Exists(dir.Combine("o/Corrupt.mgspec")));
     }
 
     [Fact]
     public void Truncated_file_is_MG1003()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var bytes = File.ReadAllBytes(TestModels.SmallCnn().Save(dir.Path, "full.onnx"));
-        string path = dir.File("truncated.onnx");
+        string path = dir.Combine("truncated.onnx");
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        AssertError(path, ErrorCodes.TruncatedModel, Run("optimize", path, "--out", dir.File("o")));
+        AssertError(path, ErrorCodes.TruncatedModel, Run("optimize", path, "--out", dir.Combine("o")));
     }
 
     [Fact]
     public void Unsupported_op_with_fallback_Error_is_MG1004_and_names_the_op()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = HardmaxModel(dir);
-        AssertError(path, ErrorCodes.UnsupportedOp, Run("optimize", path, "--out", dir.File("o"), "--fallback", "Error"), mentions: "Hardmax");
+        AssertError(path, ErrorCodes.UnsupportedOp, Run("optimize", path, "--out", dir.Combine("o"), "--fallback", "Error"), mentions: "Hardmax");
     }
 
     [Fact]
     public void Unsupported_op_by_default_warns_MG1017_and_writes_the_outputs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = HardmaxModel(dir);
-        var r = Run("optimize", path, "--out", dir.File("o"));
+        var r = Run("optimize", path, "--out", dir.Combine("o"));
         Assert.True(r.Code == 0, r.Out + r.Err);
         Assert.Contains($"{path}: warning MG1017: ModelGen does not compile Hardmax (node 'n0_Hardmax')", r.Out);
-        Assert.True(File.Exists(dir.File("o/Hardmax.mgspec")));
-        Assert.Contains(" engine=onnxruntime", File.ReadAllText(dir.File("o/Hardmax.mgspec")));
+        Assert.True(File.Exists(dir.Combine("o/Hardmax.mgspec")));
+        Assert.Contains(" engine=onnxruntime", File.ReadAllText(dir.Combine("o/Hardmax.mgspec")));
     }
 
     [Fact]
     public void Inspect_lists_each_op_and_where_it_runs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = HardmaxModel(dir);
         var r = Run("inspect", path);
         Assert.True(r.Code == 0, r.Out + r.Err);
@@ -118,14 +118,14 @@ public class CliTests
     [Fact]
     public void Bad_max_batch_is_MG1010()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = HardmaxModel(dir);
-        var r = Run("optimize", path, "--out", dir.File("o"), "--max-batch", "-3");
+        var r = Run("optimize", path, "--out", dir.Combine("o"), "--max-batch", "-3");
         Assert.Equal(CliApp.BadInput, r.Code);
         Assert.Contains("error MG1010: MaxBatch must be a whole number from 0 to 65536, not '-3'.", r.Err);
     }
 
-    private static string HardmaxModel(TempDir dir)
+    private static string HardmaxModel(TempFolder dir)
     {
         var m = new TestModels(6);
         var x = m.Input("x", 1, 4);
@@ -136,36 +136,36 @@ public class CliTests
     [Fact]
     public void Shape_mismatch_is_MG1005()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(7);
         var x = m.Input("x", 1, 12);
         // Gemm needs K to agree: the input has 12 columns, the weight 10 rows.
         m.Output(m.Node("Gemm", new[] { x, m.Weight("w", new[] { 10, 3 }) }));
         string path = m.Save(dir.Path, "mismatch.onnx");
-        AssertError(path, ErrorCodes.ShapeMismatch, Run("optimize", path, "--out", dir.File("o")));
+        AssertError(path, ErrorCodes.ShapeMismatch, Run("optimize", path, "--out", dir.Combine("o")));
     }
 
     [Fact]
     public void Opset_newer_than_supported_is_MG1014()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(9, opset: Validation.OpsetSupport.MaxDefaultOpset + 1);
         m.Output(m.Node("Relu", new[] { m.Input("x", 1, 4) }));
         string path = m.Save(dir.Path, "future.onnx");
-        AssertError(path, ErrorCodes.UnsupportedOpset, Run("optimize", path, "--out", dir.File("o")),
+        AssertError(path, ErrorCodes.UnsupportedOpset, Run("optimize", path, "--out", dir.Combine("o")),
             mentions: $"opset {Validation.OpsetSupport.MaxDefaultOpset + 1}");
     }
 
     [Fact]
     public void Missing_required_attribute_is_MG1015_and_names_the_node()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(10);
         var x = m.Input("x", 1, 4);
         // Concat requires 'axis'.
         m.Output(m.Node("Concat", new[] { x, x }));
         string path = m.Save(dir.Path, "noaxis.onnx");
-        AssertError(path, ErrorCodes.MissingAttribute, Run("optimize", path, "--out", dir.File("o")), mentions: "'axis'");
+        AssertError(path, ErrorCodes.MissingAttribute, Run("optimize", path, "--out", dir.Combine("o")), mentions: "'axis'");
     }
 
     [Fact]
@@ -180,18 +180,18 @@ public class CliTests
     [Fact]
     public void Symbolic_batch_gets_a_batched_plan_and_another_symbolic_dim_a_warning()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(8);
         m.Graph.Inputs.Add(new TensorInfo("x", ElementType.Float, new[] { Dim.Symbolic("N"), Dim.Of(4) }));
         m.Output(m.Node("Relu", new[] { "x" }));
         string path = m.Save(dir.Path, "dyn.onnx");
-        var r = Run("optimize", path, "--out", dir.File("o"), "--max-batch", "32");
+        var r = Run("optimize", path, "--out", dir.Combine("o"), "--max-batch", "32");
         Assert.True(r.Code == 0, r.Err);
         Assert.DoesNotContain("warning", r.Out);
-        Assert.Contains(" max-batch=32", File.ReadAllText(dir.File("o/Dyn.mgspec")));
+        Assert.Contains(" max-batch=32", File.ReadAllText(dir.Combine("o/Dyn.mgspec")));
 
         // With MaxBatch 0 the batch is compiled as 1, with MG1013.
-        r = Run("optimize", path, "--out", dir.File("o0"), "--max-batch", "0");
+        r = Run("optimize", path, "--out", dir.Combine("o0"), "--max-batch", "0");
         Assert.Equal(0, r.Code);
         Assert.Contains($"{path}: warning {ModelOptimizer.SymbolicDimensionWarning}: ", r.Out);
 
@@ -200,7 +200,7 @@ public class CliTests
         w.Graph.Inputs.Add(new TensorInfo("x", ElementType.Float, new[] { Dim.Of(1), Dim.Symbolic("width") }));
         w.Output(w.Node("Relu", new[] { "x" }));
         string wide = w.Save(dir.Path, "wide.onnx");
-        r = Run("optimize", wide, "--out", dir.File("ow"));
+        r = Run("optimize", wide, "--out", dir.Combine("ow"));
         Assert.Equal(0, r.Code);
         Assert.Contains($"{wide}: warning {ModelOptimizer.SymbolicDimensionWarning}: input 'x' dimension 1 is symbolic ('width')", r.Out);
     }
@@ -208,11 +208,11 @@ public class CliTests
     [Fact]
     public void Real_ir3_model_keeps_weights_out_of_the_inputs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestData.Require("real/mnist-8.onnx");
-        var r = Run("optimize", model, "--out", dir.File("o"), "--name", "Mnist");
+        var r = Run("optimize", model, "--out", dir.Combine("o"), "--name", "Mnist");
         Assert.True(r.Code == 0, r.Err);
-        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.File("o/Mnist.mgspec")));
+        var spec = Spec.SpecReader.Read(File.ReadAllText(dir.Combine("o/Mnist.mgspec")));
         Assert.Equal("Input3", Assert.Single(spec.Inputs).Name);
         Assert.Equal("Plus214_Output_0", Assert.Single(spec.Outputs).Name);
     }
@@ -225,23 +225,23 @@ public class CliTests
     [InlineData("--recover", "Train", "MG1044")]
     public void Bad_pruning_values_are_MG104x_errors(string option, string value, string code)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
-        AssertError(model, code, Run("optimize", model, "--out", dir.File("out"), option, value), value);
+        AssertError(model, code, Run("optimize", model, "--out", dir.Combine("out"), option, value), value);
     }
 
     [Fact]
     public void Prune_magnitude_writes_a_smaller_weights_file_and_a_report_with_the_pruning_section()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
-        var dense = Run("optimize", model, "--out", dir.File("dense"));
-        var r = Run("optimize", model, "--out", dir.File("out"), "--prune", "Magnitude", "--sparsity", "0.9", "--allow-ungated", "true");
+        var dense = Run("optimize", model, "--out", dir.Combine("dense"));
+        var r = Run("optimize", model, "--out", dir.Combine("out"), "--prune", "Magnitude", "--sparsity", "0.9", "--allow-ungated", "true");
         Assert.True(dense.Code == 0 && r.Code == 0, r.Err);
         Assert.Contains("warning MG1031", r.Out);
-        Assert.True(new FileInfo(dir.File("out/Mlp.weights")).Length < 0.3 * new FileInfo(dir.File("dense/Mlp.weights")).Length);
-        string report = File.ReadAllText(dir.File("out/Mlp.report.md"));
+        Assert.True(new FileInfo(dir.Combine("out/Mlp.weights")).Length < 0.3 * new FileInfo(dir.Combine("dense/Mlp.weights")).Length);
+        string report = File.ReadAllText(dir.Combine("out/Mlp.report.md"));
         Assert.Contains("## Pruning and factorization", report);
-        Assert.Contains("\"pruning\"", File.ReadAllText(dir.File("out/Mlp.report.json")));
+        Assert.Contains("\"pruning\"", File.ReadAllText(dir.Combine("out/Mlp.report.json")));
     }
 }

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Optimizer.Quantization;
 
@@ -30,10 +31,10 @@ public class OptimizerVersusOrtTests
     [MemberData(nameof(Models))]
     public void Interpreter_matches_onnx_runtime_on_random_inputs(string name)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = Make(name);
         string path = m.Save(dir.Path, name + ".onnx");
-        var result = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("out"), name));
+        var result = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("out"), name));
         using var interpreter = result.CreateInterpreter();
         var input = interpreter.Inputs[0];
 
@@ -46,7 +47,7 @@ public class OptimizerVersusOrtTests
             Assert.True(err <= Tolerance, $"{name} trial {trial}: max relative error {err:E2} > {Tolerance:E0}");
 
             // The optimized model file is standard ONNX and agrees too.
-            var fromOptimized = OrtReference.Run(dir.File($"out/{name}.onnx"), (input.Name, input.Shape, x));
+            var fromOptimized = OrtReference.Run(dir.Combine($"out/{name}.onnx"), (input.Name, input.Shape, x));
             double err2 = Compare.MaxRelativeError(expected[0], fromOptimized[0]);
             Assert.True(err2 <= Tolerance, $"{name} optimized .onnx in ORT: max relative error {err2:E2}");
         }
@@ -55,7 +56,7 @@ public class OptimizerVersusOrtTests
     [Fact]
     public void Fusion_and_folding_shrink_the_plan()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var cnn = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.SmallCnn().Save(dir.Path, "cnn.onnx"), "", "Cnn"));
         // Conv+Relu twice fuse; Flatten stays a copy: 8 nodes become 6 steps.
         Assert.Equal(8, cnn.OriginalNodes);
@@ -76,9 +77,9 @@ public class OptimizerVersusOrtTests
     [Fact]
     public void Residual_adds_fuse_into_their_convs_unless_quantization_follows()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.ResidualCnn().Save(dir.Path, "res.onnx");
-        var fused = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("out"), "Res"));
+        var fused = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("out"), "Res"));
         // 6 Convs, 5 Relus, Add, Sum, pool, Flatten, Gemm = 16 nodes; each Relu and both residual adds fuse into a Conv.
         Assert.Equal(16, fused.OriginalNodes);
         Assert.Equal(9, fused.Steps);
@@ -87,19 +88,19 @@ public class OptimizerVersusOrtTests
         Assert.Equal(2, residualConvs.Count);
         Assert.All(residualConvs, n => Assert.Equal("Relu", n.GetString("activation", "")));
         // The optimized .onnx is standard ONNX: the residuals are Adds again.
-        var written = OnnxLoader.Load(File.ReadAllBytes(dir.File("out/Res.onnx")), dir.File("out"), "Res.onnx");
+        var written = OnnxLoader.Load(File.ReadAllBytes(dir.Combine("out/Res.onnx")), dir.Combine("out"), "Res.onnx");
         Assert.Equal(2, written.Graph.Nodes.Count(n => n.OpType == "Add" && n.Name.EndsWith("__residual", StringComparison.Ordinal)));
         Assert.All(written.Graph.Nodes.Where(n => n.OpType == "Conv"), n => Assert.True(n.Inputs.Count <= 3));
 
-        var quantized = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("q"), "ResQ") { Quantize = QuantizeMode.Int8Weights, AllowUngated = true });
+        var quantized = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("q"), "ResQ") { Quantize = QuantizeMode.Int8Weights, AllowUngated = true });
         Assert.DoesNotContain(quantized.Optimized.Graph.Nodes, n => n.OpType == "Conv" && n.InputOrEmpty(4).Length > 0);
     }
 
     [Fact]
     public void Batch_one_channel_concats_need_no_step_unless_the_plan_is_batch_polymorphic()
     {
-        using var dir = new TempDir();
-        var fixedBatch = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().Save(dir.Path, "fire.onnx"), dir.File("out"), "Fire"));
+        using var dir = new TempFolder();
+        var fixedBatch = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().Save(dir.Path, "fire.onnx"), dir.Combine("out"), "Fire"));
         var spec = fixedBatch.Compiled.Spec;
         Assert.DoesNotContain(spec.Steps, s => s.Op == "Concat");
         // Each expand writes into its part of the concatenated output: its slot is inside the output's bytes.
@@ -117,14 +118,14 @@ public class OptimizerVersusOrtTests
             }
         }
 
-        var batched = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().WithSymbolicBatch().Save(dir.Path, "fireN.onnx"), dir.File("outN"), "FireN"));
+        var batched = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.FireModules().WithSymbolicBatch().Save(dir.Path, "fireN.onnx"), dir.Combine("outN"), "FireN"));
         Assert.Equal(2, batched.Compiled.Spec.Steps.Count(s => s.Op == "Concat"));
     }
 
     [Fact]
     public void Memory_planner_reuses_buffers()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var result = ModelOptimizer.Optimize(new OptimizeOptions(TestModels.SmallCnn().Save(dir.Path, "cnn.onnx"), "", "Cnn"));
         var spec = result.Compiled.Spec;
         long sum = spec.Slots.Where(s => s.Storage == Spec.SlotStorage.Arena).Sum(s => Spec.SpecReader.ByteLength(s));
@@ -134,13 +135,13 @@ public class OptimizerVersusOrtTests
     [Fact]
     public void Outputs_are_byte_identical_across_runs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.SmallCnn().Save(dir.Path, "cnn.onnx");
-        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("a"), "Cnn"));
-        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("b"), "Cnn"));
+        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("a"), "Cnn"));
+        ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("b"), "Cnn"));
         foreach (var ext in new[] { ".mgspec", ".weights", ".onnx" })
         {
-            Assert.Equal(File.ReadAllBytes(dir.File("a/Cnn" + ext)), File.ReadAllBytes(dir.File("b/Cnn" + ext)));
+            Assert.Equal(File.ReadAllBytes(dir.Combine("a/Cnn" + ext)), File.ReadAllBytes(dir.Combine("b/Cnn" + ext)));
         }
     }
 }

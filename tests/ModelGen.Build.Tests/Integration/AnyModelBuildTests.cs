@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Cli;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Runtime;

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using System.Globalization;
 using ModelGen.Optimizer;
 using ModelGen.Optimizer.Evaluation;

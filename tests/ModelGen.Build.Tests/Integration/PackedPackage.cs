@@ -9,7 +9,7 @@ namespace ModelGen.Build.Tests.Integration;
 internal sealed class PackedPackage
 {
     private static readonly Lazy<PackedPackage> Instance = new(Pack, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static readonly TempFolder Root = CreateRoot();
+    private static readonly TempFolder Root = TempFolder.UntilProcessExit("mg-package-");
 
     private PackedPackage(string feed, string packages, CliResult pack)
     {
@@ -42,18 +42,6 @@ internal sealed class PackedPackage
     {
         ["NUGET_PACKAGES"] = PackagesFolder,
     };
-
-    /// <summary>
-    /// The feed and the private packages folder (~0.5 GB with ONNX Runtime's natives), deleted when
-    /// the test process exits: a static outlives every test, and left behind, one per test run,
-    /// they piled up in /tmp (56 of them, 25 GB, on a development machine).
-    /// </summary>
-    private static TempFolder CreateRoot()
-    {
-        var root = new TempFolder("mg-package-");
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => root.Dispose();
-        return root;
-    }
 
     private static PackedPackage Pack()
     {

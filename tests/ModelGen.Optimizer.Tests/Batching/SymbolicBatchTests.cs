@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Planning;
@@ -23,7 +24,7 @@ public sealed class SymbolicBatchTests
     [InlineData(64)]
     public void MlpIsBatchPolymorphicAndMatchesOnnxRuntime(int batchSize)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = TestModels.Mlp().WithSymbolicBatch();
         string path = m.Save(dir.Path, "mlp.onnx");
         var result = Optimize(path);
@@ -44,7 +45,7 @@ public sealed class SymbolicBatchTests
     [Fact]
     public void CnnWithFlattenIsBatchPolymorphic()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = TestModels.SmallCnn().WithSymbolicBatch("batch");
         string path = m.Save(dir.Path, "cnn.onnx");
         var result = Optimize(path, maxBatch: 10);
@@ -64,7 +65,7 @@ public sealed class SymbolicBatchTests
     [Fact]
     public void ReshapeFromTheInputShapeRunsSampleBySample()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(5);
         var x = m.Input("x", 1, 2, 4, 4);
         var c = m.Node("Conv", new[] { x, m.Weight("w", new[] { 3, 2, 3, 3 }, 0.4f) },
@@ -96,7 +97,7 @@ public sealed class SymbolicBatchTests
     [Fact]
     public void AnOutputThatDoesNotStackGetsNoBatchedOverload()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(6);
         var x = m.Input("x", 1, 4);
         m.Output(m.Node("ReduceSum", new[] { x, m.Ints("axes", 0) }, OnnxAttribute.OfInt("keepdims", 0)));
@@ -111,7 +112,7 @@ public sealed class SymbolicBatchTests
     [Fact]
     public void MaxBatchZeroCompilesTheBatchAsOneWithAWarning()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.Mlp().WithSymbolicBatch().Save(dir.Path, "mlp.onnx");
         var result = Optimize(path, maxBatch: 0);
         Assert.Contains(result.Warnings, w => w.Code == ModelOptimizer.SymbolicDimensionWarning);
@@ -122,7 +123,7 @@ public sealed class SymbolicBatchTests
     [Fact]
     public void ABatchAboveMaxBatchOrBelowOneThrows()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.Mlp().WithSymbolicBatch().Save(dir.Path, "mlp.onnx");
         var result = Optimize(path, maxBatch: 8);
         using var weights = ModelWeights.FromBytes(result.Compiled.Weights);

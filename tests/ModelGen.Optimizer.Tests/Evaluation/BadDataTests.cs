@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Evaluation;
@@ -16,10 +17,10 @@ public class BadDataTests
     [Fact]
     public void NaN_in_float32_data_is_MG1026_naming_the_array_the_index_and_the_sample()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var values = new float[3 * 2 * 2];
         values[7] = float.NaN; // flat 7 in (3, 2, 2) = (1, 1, 1)
-        string path = dir.File("v.npz");
+        string path = dir.Combine("v.npz");
         Npz.Write(path, [("x", NpyArray.FromFloats([3, 2, 2], values))]);
         var e = Fails(EvaluationErrors.NonFiniteData, () => ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 2, 2)]));
         Assert.Contains($"array 'x' in '{path}' holds NaN at index (1, 1, 1) (sample 1)", e.Message);
@@ -29,8 +30,8 @@ public class BadDataTests
     [Fact]
     public void Infinity_in_float64_data_is_MG1026_even_though_it_would_convert()
     {
-        using var dir = new TempDir();
-        string path = dir.File("v.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("v.npz");
         Npz.Write(path, [("x", NpyArray.From<double>(ElementType.Double, [2, 3], [0, 1, 2, 3, double.NegativeInfinity, 5]))]);
         var e = Fails(EvaluationErrors.NonFiniteData, () => ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 3)]));
         Assert.Contains("holds -Infinity at index (1, 1) (sample 1)", e.Message);
@@ -39,8 +40,8 @@ public class BadDataTests
     [Fact]
     public void Integer_data_is_not_checked_and_finite_floats_pass()
     {
-        using var dir = new TempDir();
-        string path = dir.File("v.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("v.npz");
         Npz.Write(path, [("x", NpyArray.From<long>(ElementType.Int64, [2, 2], [1, 2, 3, 4])), ("y", NpyArray.FromFloats([2, 1], [float.MaxValue, -0f]))]);
         var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 2), TensorInfo.Static("y", ElementType.Float, 1, 1)]);
         Assert.Equal(2, set.Count);
@@ -49,7 +50,7 @@ public class BadDataTests
     [Fact]
     public void NaN_in_a_test_data_set_tensor_is_MG1026_naming_the_file()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string set = Path.Combine(dir.Path, "test_data_set_0");
         Directory.CreateDirectory(set);
         string file = Path.Combine(set, "input_0.pb");
@@ -75,7 +76,7 @@ public class BadDataTests
     [MemberData(nameof(BrokenData))]
     public void A_bad_data_build_fails_with_its_code_and_leaves_no_outputs(string broken, string code)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "m.onnx");
         string outDir = Path.Combine(dir.Path, "out");
         // Outputs of an earlier, successful build (and a report from an earlier quantized one) must not survive the failed build.
@@ -84,7 +85,7 @@ public class BadDataTests
         File.WriteAllText(Path.Combine(outDir, "M.report.json"), "{}");
         Assert.NotEmpty(Directory.GetFiles(outDir, "M.*"));
 
-        string data = Write(dir.File("val.npz"), broken);
+        string data = Write(dir.Combine("val.npz"), broken);
         var e = Fails(code, () => ModelOptimizer.Optimize(new OptimizeOptions(model, outDir, "M")
         {
             Quantize = QuantizeMode.Int8, ValidationData = data, Metric = MetricKind.Top1,

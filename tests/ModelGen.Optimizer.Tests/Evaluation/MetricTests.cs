@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Evaluation;
@@ -94,8 +95,8 @@ public class MetricTests
     [Fact]
     public void Top1_refuses_labels_outside_the_classifiers_classes_with_MG1027()
     {
-        using var dir = new TempDir();
-        string path = dir.File("v.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("v.npz");
         // Three classes, so label 3 (say, 1-based labels) can never be the argmax.
         Npz.Write(path, [("x", NpyArray.FromFloats([3, 1], [0, 1, 2])), ("labels", NpyArray.From<int>(ElementType.Int32, [3], [1, 3, 0]))]);
         var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 1)]);
@@ -112,8 +113,8 @@ public class MetricTests
     [Fact]
     public void Evaluate_scores_a_candidate_against_cached_reference_outputs()
     {
-        using var dir = new TempDir();
-        string path = dir.File("v.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("v.npz");
         // Sample i's input is [i]: the fake models below look it up to answer.
         Npz.Write(path, [("x", NpyArray.FromFloats([3, 1], [0, 1, 2])), ("labels", NpyArray.From<int>(ElementType.Int32, [3], Labels))]);
         var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 1)]);

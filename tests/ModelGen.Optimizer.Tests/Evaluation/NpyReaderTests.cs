@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using System.Runtime.InteropServices;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Runtime;
@@ -140,8 +141,8 @@ public class NpyReaderTests
     [InlineData(true, 8)]
     public void Reads_stored_and_deflated_npz_built_by_hand(bool deflate, int method)
     {
-        using var dir = new TempDir();
-        string path = dir.File("data.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("data.npz");
         Zip(path, deflate,
             ("x.npy", NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Floats(1.5f, -2))),
             ("labels.npy", NpyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", MemoryMarshal.AsBytes<long>([3, 4]).ToArray())),
@@ -158,8 +159,8 @@ public class NpyReaderTests
     [InlineData(true)]
     public void Npz_round_trips_every_dtype(bool compress)
     {
-        using var dir = new TempDir();
-        string path = dir.File("all.npz");
+        using var dir = new TempFolder();
+        string path = dir.Combine("all.npz");
         var arrays = new List<(string, NpyArray)>();
         foreach (var type in new[] { ElementType.Float, ElementType.Double, ElementType.Float16, ElementType.Int8, ElementType.Int16,
                      ElementType.Int32, ElementType.Int64, ElementType.UInt8, ElementType.UInt16, ElementType.UInt32, ElementType.UInt64, ElementType.Bool })
@@ -183,16 +184,16 @@ public class NpyReaderTests
     [Fact]
     public void Npz_errors_name_the_file_and_say_what_to_do()
     {
-        using var dir = new TempDir();
-        var missing = Fails(EvaluationErrors.DataFileMissing, () => Npz.Read(dir.File("nope.npz")));
+        using var dir = new TempFolder();
+        var missing = Fails(EvaluationErrors.DataFileMissing, () => Npz.Read(dir.Combine("nope.npz")));
         Assert.Contains("nope.npz", missing.Message);
 
-        string notZip = dir.File("bad.npz");
+        string notZip = dir.Combine("bad.npz");
         File.WriteAllText(notZip, "this is not a zip archive at all, not even close");
         Assert.Contains("not a valid .npz", Fails(EvaluationErrors.DataFileMalformed, () => Npz.Read(notZip)).Message);
 
         // A deflated entry cut short: the zip directory is fine but the entry's data is not.
-        string cut = dir.File("cut.npz");
+        string cut = dir.Combine("cut.npz");
         Zip(cut, true, ("x.npy", NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000,), }", Floats(new float[1000]))[..400]));
         var truncated = Fails(EvaluationErrors.DataFileMalformed, () => Npz.Read(cut));
         Assert.Contains("array 'x' in", truncated.Message);

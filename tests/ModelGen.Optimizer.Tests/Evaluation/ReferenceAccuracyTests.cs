@@ -46,10 +46,10 @@ public class ReferenceAccuracyTests
     [Fact]
     public void Reference_errors_are_MG1001_and_MG1023()
     {
-        using var dir = new TempDir();
-        Fails(ErrorCodes.FileNotFound, () => new ReferenceRunner(dir.File("none.onnx")));
-        File.WriteAllText(dir.File("bad.onnx"), "not a model");
-        var e = Fails(EvaluationErrors.ReferenceRuntimeFailed, () => new ReferenceRunner(dir.File("bad.onnx")));
+        using var dir = new TempFolder();
+        Fails(ErrorCodes.FileNotFound, () => new ReferenceRunner(dir.Combine("none.onnx")));
+        File.WriteAllText(dir.Combine("bad.onnx"), "not a model");
+        var e = Fails(EvaluationErrors.ReferenceRuntimeFailed, () => new ReferenceRunner(dir.Combine("bad.onnx")));
         Assert.Contains("bad.onnx", e.Message);
         Assert.Contains("ONNX Runtime", e.Message);
 
@@ -60,14 +60,14 @@ public class ReferenceAccuracyTests
     }
 
     // The first 500 MNIST test images as pixel/255 in [500,1,28,28] with their labels, as a user would save them.
-    private static string WriteMnistNpz(TempDir dir, int count)
+    private static string WriteMnistNpz(TempFolder dir, int count)
     {
         var pixels = new float[count * 784];
         for (int i = 0; i < count; i++)
         {
             for (int p = 0; p < 784; p++) pixels[i * 784 + p] = MnistData.Images[i][p] / 255f;
         }
-        string path = dir.File("mnist-val.npz");
+        string path = dir.Combine("mnist-val.npz");
         Npz.Write(path, [("Input3", NpyArray.FromFloats([count, 1, 28, 28], pixels)),
             ("labels", NpyArray.From<byte>(ElementType.UInt8, [count], MnistData.Labels.AsSpan(0, count)))], compress: true);
         return path;
@@ -77,7 +77,7 @@ public class ReferenceAccuracyTests
     public void Optimized_mnist_loses_nothing_against_onnx_runtime_on_the_original()
     {
         string modelPath = TestData.Require("real/mnist-8.onnx");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string npz = WriteMnistNpz(dir, 500);
         var model = OnnxLoader.Load(modelPath);
         var set = ValidationSet.Load(npz, model.Graph.Inputs);
@@ -117,7 +117,7 @@ public class ReferenceAccuracyTests
     public void Loading_10000_mnist_samples_is_fast()
     {
         TestData.Require("real/mnist-8.onnx");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string npz = WriteMnistNpz(dir, MnistData.Images.Length);
         var inputs = OnnxLoader.Load(TestData.Require("real/mnist-8.onnx")).Graph.Inputs;
         ValidationSet.Load(npz, inputs); // warm up (JIT)

@@ -15,9 +15,9 @@ public class ValidationSetTests
 
     private static float[] FloatsOf(OnnxTensor t) => t.AsSpan<float>().ToArray();
 
-    private static string WriteNpz(TempDir dir, params (string, NpyArray)[] arrays)
+    private static string WriteNpz(TempFolder dir, params (string, NpyArray)[] arrays)
     {
-        string path = dir.File("val.npz");
+        string path = dir.Combine("val.npz");
         Npz.Write(path, arrays);
         return path;
     }
@@ -25,7 +25,7 @@ public class ValidationSetTests
     [Fact]
     public void Samples_stacked_along_the_batch_axis_come_back_with_batch_1()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = WriteNpz(dir, ("x", NpyArray.FromFloats([4, 2, 3], Range(24))),
             ("labels", NpyArray.From<long>(ElementType.Int64, [4], [3, 1, 4, 1])));
         var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 2, 3)]);
@@ -43,7 +43,7 @@ public class ValidationSetTests
     [Fact]
     public void Samples_on_a_new_leading_axis_fit_inputs_with_or_without_a_batch_dimension()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = WriteNpz(dir, ("x", NpyArray.FromFloats([3, 1, 2, 2], Range(12))), ("v", NpyArray.FromFloats([3, 5], Range(15))));
         var set = ValidationSet.Load(path, [TensorInfo.Static("x", ElementType.Float, 1, 2, 2), TensorInfo.Static("v", ElementType.Float, 5)]);
         Assert.Equal(3, set.Count);
@@ -58,7 +58,7 @@ public class ValidationSetTests
     [Fact]
     public void A_symbolic_batch_dimension_becomes_1_and_other_symbolic_dimensions_come_from_the_data()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = WriteNpz(dir, ("x", NpyArray.FromFloats([2, 6], Range(12))));
         var input = new TensorInfo("x", ElementType.Float, [Dim.Symbolic("N"), Dim.Symbolic("len")]);
         var set = ValidationSet.Load(path, [input]);
@@ -69,7 +69,7 @@ public class ValidationSetTests
     [Fact]
     public void Converts_data_to_each_inputs_element_type_by_value()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = WriteNpz(dir,
             ("ids", NpyArray.From<int>(ElementType.Int32, [2, 1, 3], [1, -2, 3, 400000, 5, 6])),
             ("mask", NpyArray.From<double>(ElementType.Double, [2, 1, 3], [0.1, 0.2, 0.3, 1e-40, 2, 3])),
@@ -90,7 +90,7 @@ public class ValidationSetTests
     [Fact]
     public void Missing_array_is_MG1024_wrong_shape_and_inconsistent_counts_are_MG1025_naming_the_input()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var x = TensorInfo.Static("Input3", ElementType.Float, 1, 1, 28, 28);
         string path = WriteNpz(dir, ("image", NpyArray.FromFloats([2, 784], new float[1568])));
         var missing = Fails(EvaluationErrors.InputArrayMissing, () => ValidationSet.Load(path, [x]));
@@ -117,7 +117,7 @@ public class ValidationSetTests
     [Fact]
     public void Bad_labels_are_MG1027()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var a = TensorInfo.Static("a", ElementType.Float, 1, 2);
         string path = WriteNpz(dir, ("a", NpyArray.FromFloats([3, 2], new float[6])), ("labels", NpyArray.FromFloats([3], [1, 2, 3])));
         Assert.Contains("must be integer class indices", Fails(EvaluationErrors.BadLabels, () => ValidationSet.Load(path, [a])).Message);
@@ -142,7 +142,7 @@ public class ValidationSetTests
     [Fact]
     public void Float_data_for_an_integer_input_and_values_out_of_range_are_MG1022()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = WriteNpz(dir, ("ids", NpyArray.FromFloats([1, 2], [1, 2])));
         Assert.Contains("float but the model input is int64",
             Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(path, [TensorInfo.Static("ids", ElementType.Int64, 1, 2)])).Message);
@@ -155,11 +155,11 @@ public class ValidationSetTests
     [Fact]
     public void A_missing_path_is_MG1020_and_a_garbage_file_is_MG1021()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var a = TensorInfo.Static("a", ElementType.Float, 1, 2);
-        Assert.Contains("does not exist", Fails(EvaluationErrors.DataFileMissing, () => ValidationSet.Load(dir.File("none.npz"), [a])).Message);
-        File.WriteAllText(dir.File("junk.npz"), "junk");
-        Fails(EvaluationErrors.DataFileMalformed, () => ValidationSet.Load(dir.File("junk.npz"), [a]));
+        Assert.Contains("does not exist", Fails(EvaluationErrors.DataFileMissing, () => ValidationSet.Load(dir.Combine("none.npz"), [a])).Message);
+        File.WriteAllText(dir.Combine("junk.npz"), "junk");
+        Fails(EvaluationErrors.DataFileMalformed, () => ValidationSet.Load(dir.Combine("junk.npz"), [a]));
     }
 
     // Tensors named "out…" are written as output_N.pb after the inputs' input_N.pb.
@@ -178,7 +178,7 @@ public class ValidationSetTests
     [Fact]
     public void Loads_test_data_set_folders_in_numeric_order_with_recorded_outputs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         foreach (int n in new[] { 0, 1, 10, 2 })
         {
             WriteSet(dir.Path, $"test_data_set_{n}",
@@ -209,7 +209,7 @@ public class ValidationSetTests
     [Fact]
     public void Folder_errors_name_the_set_and_the_file()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var x = TensorInfo.Static("x", ElementType.Float, 1, 3);
         Assert.Contains("zero samples", Fails(EvaluationErrors.DataMismatch, () => ValidationSet.Load(dir.Path, [x])).Message);
 

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Inspection;
@@ -29,10 +30,10 @@ public sealed class OnnxRuntimeFallbackTests
     [Fact]
     public void UnsupportedOpBuildsWithWarningAndMatchesOnnxRuntime()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = TopKModel();
         string path = m.Save(dir.Path, "topk.onnx");
-        var result = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.File("out"), "TopKNet"));
+        var result = ModelOptimizer.Optimize(new OptimizeOptions(path, dir.Combine("out"), "TopKNet"));
 
         var warning = Assert.Single(result.Warnings, w => w.Code == ErrorCodes.OnnxRuntimeFallback);
         Assert.Contains("TopK (node 'n2_TopK')", warning.Message);
@@ -42,7 +43,7 @@ public sealed class OnnxRuntimeFallbackTests
         Assert.Equal(new[] { 1, 3 }, result.Compiled.Spec.Slots[result.Compiled.Spec.Outputs[0].Slot].Shape.ToArray());
         // The weights blob is the model itself, and it is what the .onnx output holds too.
         Assert.Equal(result.Compiled.Weights.Length, result.Compiled.Spec.WeightsBytes);
-        Assert.True(File.Exists(dir.File("out/TopKNet.weights")));
+        Assert.True(File.Exists(dir.Combine("out/TopKNet.weights")));
 
         using var interpreter = result.CreateInterpreter();
         Assert.True(interpreter.RunsOnOnnxRuntime);
@@ -58,20 +59,20 @@ public sealed class OnnxRuntimeFallbackTests
     [Fact]
     public void FallbackErrorFailsNamingTheOp()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TopKModel().Save(dir.Path, "topk.onnx");
         var e = Assert.Throws<OnnxException>(() => ModelOptimizer.Optimize(
-            new OptimizeOptions(path, dir.File("out"), "TopKNet") { Fallback = FallbackMode.Error }));
+            new OptimizeOptions(path, dir.Combine("out"), "TopKNet") { Fallback = FallbackMode.Error }));
         Assert.Equal(ErrorCodes.UnsupportedOp, e.Code);
         Assert.Contains("TopK (node 'n2_TopK')", e.Message);
         Assert.Contains("Fallback=\"Error\"", e.Message);
-        Assert.False(Directory.Exists(dir.File("out")) && Directory.EnumerateFiles(dir.File("out")).Any(), "a failed build leaves no outputs");
+        Assert.False(Directory.Exists(dir.Combine("out")) && Directory.EnumerateFiles(dir.Combine("out")).Any(), "a failed build leaves no outputs");
     }
 
     [Fact]
     public void QuantizeIsIgnoredWithAWarningOnTheFallback()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TopKModel().Save(dir.Path, "topk.onnx");
         var result = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "TopKNet")
         {
@@ -85,7 +86,7 @@ public sealed class OnnxRuntimeFallbackTests
     [Fact]
     public void SymbolicBatchOnTheFallbackStacksInputsAndOutputs()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = TopKModel(symbolicBatch: true);
         string path = m.Save(dir.Path, "topk.onnx");
         var result = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "TopKNet") { MaxBatch = 16 });
@@ -107,7 +108,7 @@ public sealed class OnnxRuntimeFallbackTests
     [Fact]
     public void InspectListsWhatIsCompiledAndWhatFallsBack()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TopKModel().Save(dir.Path, "topk.onnx");
         string text = ModelInspector.Inspect(path);
         Assert.Matches(@"(?m)^Gemm\s+1\s+compiled \(CPU and device kernels\)$", text);

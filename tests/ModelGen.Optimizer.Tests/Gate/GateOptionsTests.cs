@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Optimizer.Gate;
@@ -11,7 +12,7 @@ public class GateOptionsTests
     [Fact]
     public void LossyWithoutValidationData_IsMG1030_AndWritesNothing()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.Mlp().Save(dir.Path, "m.onnx");
         string outDir = Path.Combine(dir.Path, "out");
         var e = Assert.Throws<OnnxException>(() => ModelOptimizer.Optimize(new OptimizeOptions(path, outDir, "M") { Quantize = QuantizeMode.Int8Weights }));
@@ -23,7 +24,7 @@ public class GateOptionsTests
     [Fact]
     public void AllowUngated_BuildsWithWarningMG1031()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = TestModels.Mlp().Save(dir.Path, "m.onnx");
         var r = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "M") { Quantize = QuantizeMode.Int8Dynamic, AllowUngated = true });
         Assert.Contains(r.Warnings, w => w.Code == GateErrors.Ungated);
@@ -34,10 +35,10 @@ public class GateOptionsTests
     [Fact]
     public void ImpossibleBudget_WithoutFallback_IsMG1032()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = TestModels.Mlp();
         string path = m.Save(dir.Path, "m.onnx");
-        string data = QuantTestData.Npz(dir.File("val.npz"), "input", new[] { 1, 196 }, 50, seed: 3);
+        string data = QuantTestData.Npz(dir.Combine("val.npz"), "input", new[] { 1, 196 }, 50, seed: 3);
         var e = Assert.Throws<OnnxException>(() => ModelOptimizer.Optimize(new OptimizeOptions(path, "", "M")
         {
             Quantize = QuantizeMode.Int8, ValidationData = data, Metric = MetricKind.Mse, MaxAccuracyDrop = "0", AccuracyFallback = false,
@@ -49,7 +50,7 @@ public class GateOptionsTests
     [Fact]
     public void Fallback_ReturnsTheSensitiveLayerToFp32_AndPasses()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         // Every column of w2 holds one weight 500x the rest, on hidden unit 0, which a -1000 bias keeps dead:
         // it never changes the output, but per-channel int8 rounds the column's other weights to 0, so fc2 is very sensitive.
         var m = new TestModels(21);
@@ -66,7 +67,7 @@ public class GateOptionsTests
         m.Graph.Initializers[w2] = ModelGen.Onnx.Ir.OnnxTensor.FromFloats(w2, new[] { 64, 10 }, values);
         m.Output(m.Node("Gemm", new[] { h, w2 }));
         string path = m.Save(dir.Path, "m.onnx");
-        string data = QuantTestData.Npz(dir.File("val.npz"), "input", new[] { 1, 64 }, 200, seed: 4);
+        string data = QuantTestData.Npz(dir.Combine("val.npz"), "input", new[] { 1, 64 }, 200, seed: 4);
         var options = new OptimizeOptions(path, "", "M") { Quantize = QuantizeMode.Int8Weights, ValidationData = data, Metric = MetricKind.Agreement, MaxAccuracyDrop = "2%" };
         var noFallback = Assert.Throws<OnnxException>(() => ModelOptimizer.Optimize(new OptimizeOptions(path, "", "M")
         {

@@ -24,7 +24,7 @@ public class PruneAcceptanceTests
     public void Filters_Half_RemovesHalfTheFilters_OnnxMatchesExecutor_AndWeightsShrink()
     {
         TestData.Require("real/t10k-images-idx3-ubyte.gz");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var dense = ModelOptimizer.Optimize(new OptimizeOptions(TrainedModels.Cnn, Path.Combine(dir.Path, "dense"), "Cnn"));
         var pruned = Optimize(TrainedModels.Cnn, Path.Combine(dir.Path, "out"), "Cnn", PruneOptions.Parse("Filters", "0.5", null, null, null),
             TrainedModels.CnnValidation, TrainedModels.CnnCalibration);
@@ -58,7 +58,7 @@ public class PruneAcceptanceTests
     public void Magnitude_Point9_WeightsFileAtMost30Percent_AndOnnxMatchesExecutor()
     {
         TestData.Require("real/t10k-images-idx3-ubyte.gz");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var dense = ModelOptimizer.Optimize(new OptimizeOptions(TrainedModels.Mlp, Path.Combine(dir.Path, "dense"), "Mlp"));
         var pruned = Optimize(TrainedModels.Mlp, Path.Combine(dir.Path, "out"), "Mlp", PruneOptions.Parse("Magnitude", "0.9", null, null, null),
             TrainedModels.MlpValidation, TrainedModels.MlpCalibration);
@@ -80,7 +80,7 @@ public class PruneAcceptanceTests
     public void TwoFour_EveryGroupOfFourAlongTheInputAxisHasAtMostTwoNonZeros()
     {
         TestData.Require("real/t10k-images-idx3-ubyte.gz");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var pruned = Optimize(TrainedModels.Mlp, Path.Combine(dir.Path, "out"), "Mlp", PruneOptions.Parse("2:4", null, null, null, null),
             TrainedModels.MlpValidation, TrainedModels.MlpCalibration);
         string onnx = Path.Combine(dir.Path, "out", "Mlp.onnx");
@@ -112,7 +112,7 @@ public class PruneAcceptanceTests
     public void Reconstruct_HasLowerOutputErrorThanNoRecovery()
     {
         TestData.Require("real/t10k-images-idx3-ubyte.gz");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         OptimizeResult Run(string recover) => Optimize(TrainedModels.Mlp, Path.Combine(dir.Path, recover), "Mlp",
             PruneOptions.Parse("Magnitude", "0.9", null, null, recover), TrainedModels.MlpValidation, TrainedModels.MlpCalibration, drop: "50%");
         var none = Run("None");
@@ -134,7 +134,7 @@ public class PruneAcceptanceTests
     public void LowRank_Quarter_LowersTheParameterCountAsPredicted()
     {
         TestData.Require("real/t10k-images-idx3-ubyte.gz");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         // A budget that lets every layer through, so the count is the rule's alone.
         var result = Optimize(TrainedModels.Mlp, Path.Combine(dir.Path, "out"), "Mlp", PruneOptions.Parse(null, null, null, "0.25", null),
             TrainedModels.MlpValidation, TrainedModels.MlpCalibration, drop: "100%");

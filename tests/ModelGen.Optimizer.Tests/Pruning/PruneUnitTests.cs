@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.LowRank;
@@ -111,7 +112,7 @@ public class PruneUnitTests
         var sum = m.Node("Add", [x, a]);
         var b = m.Node("Conv", [sum, m.Weight("wb", [6, 4, 3, 3], 0.3f), m.Weight("bb", [6], 0.1f)], conv);
         m.Output(m.Node("Relu", [b]));
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = m.Save(dir.Path, "residual.onnx");
         var result = ModelOptimizer.Optimize(new OptimizeOptions(path, Path.Combine(dir.Path, "out"), "Residual")
         {
@@ -139,7 +140,7 @@ public class PruneUnitTests
         var pool = m.Node("MaxPool", [cat], OnnxAttribute.OfInts("kernel_shape", 2, 2), OnnxAttribute.OfInts("strides", 2, 2));
         var flat = m.Node("Flatten", [pool]);
         m.Output(m.Node("Gemm", [flat, m.Weight("fc", [5, 11 * 9], 0.2f), m.Weight("fcb", [5], 0.1f)], OnnxAttribute.OfInt("transB", 1)));
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = m.Save(dir.Path, "branches.onnx");
         var result = ModelOptimizer.Optimize(new OptimizeOptions(path, Path.Combine(dir.Path, "out"), "Branches")
         {
@@ -171,7 +172,7 @@ public class PruneUnitTests
         h = m.Node("Add", [h, m.Weight("b1", [40], 0.1f)]);
         h = m.Node("Tanh", [h]);
         m.Output(m.Node("Gemm", [h, m.Weight("w2", [40, 12], 0.3f), m.Weight("b2", [12], 0.1f)], OnnxAttribute.OfFloat("alpha", 0.7f), OnnxAttribute.OfFloat("beta", 1.3f)));
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = m.Save(dir.Path, "sparse.onnx");
         var result = ModelOptimizer.Optimize(new OptimizeOptions(path, Path.Combine(dir.Path, "out"), "Sparse")
         {
@@ -195,7 +196,7 @@ public class SparseFormatTests
     public void ForcedFormat_MatchesTheDensePlan(string format)
     {
         var m = TestModels.Mlp(31);
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string path = m.Save(dir.Path, "mlp.onnx");
         var pruned = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "Mlp")
         {

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Evaluation;
@@ -15,7 +16,7 @@ internal static class TrainedModels
 {
     public const int TrainCount = 6000, CalibrationStart = 6000, CalibrationCount = 2000, ValidationStart = 8000, ValidationCount = 1000;
 
-    private static readonly string s_dir = TempDir.UntilProcessExit().Path;
+    private static readonly string s_dir = TempFolder.UntilProcessExit("modelgen-pruning-").Path;
     private static readonly Lazy<string> s_mlp = new(TrainMlp);
     private static readonly Lazy<string> s_cnn = new(TrainCnn);
     private static readonly Lazy<(string Mlp, string Cnn)> s_calibration = new(() => (Data("mlp-calibration.npz", "pixels", [784], CalibrationStart, CalibrationCount),

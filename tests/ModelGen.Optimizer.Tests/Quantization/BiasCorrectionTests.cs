@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Optimizer.Planning;
 using ModelGen.Optimizer.Quantization;
@@ -23,7 +24,7 @@ public class BiasCorrectionTests(ITestOutputHelper output)
     [InlineData(QuantizeMode.Int8Dynamic)]
     public void Correction_removes_the_systematic_output_error_of_a_wide_layer_on_positive_inputs(QuantizeMode mode)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var m = new TestModels(31);
         var x = m.Input("x", 1, K);
         m.Output(m.Node("Gemm", [x, m.Weight("w", [K, N], 0.5f), m.Weight("b", [N], 0.1f)]));
@@ -31,7 +32,7 @@ public class BiasCorrectionTests(ITestOutputHelper output)
         var fp32 = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "Wide"));
         var model = fp32.Optimized;
         var layers = QuantLayer.Find(model.Graph);
-        var calibration = ValidationSet.Load(QuantTestData.Npz(dir.File("cal.npz"), "x", [1, K], 200, seed: 12, make: Positive), model.Graph.Inputs);
+        var calibration = ValidationSet.Load(QuantTestData.Npz(dir.Combine("cal.npz"), "x", [1, K], 200, seed: 12, make: Positive), model.Graph.Inputs);
 
         CompiledModel Quantized(bool correct)
         {

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Onnx;
 using ModelGen.Onnx.Ir;
 using ModelGen.Optimizer.Evaluation;
@@ -42,11 +43,11 @@ public class Int8VersusOrtTests(ITestOutputHelper output)
     [MemberData(nameof(Models))]
     public void Int8_kernels_match_OnnxRuntime_on_the_exported_QDQ_model_within_one_step(string name)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (model, inputShape, mixes) = Make(name);
         string source = model.Save(dir.Path, name + ".onnx");
         string input = model.Graph.Inputs[0].Name;
-        string data = QuantTestData.Npz(dir.File("calibration.npz"), input, inputShape, CalibrationSamples, seed: 11);
+        string data = QuantTestData.Npz(dir.Combine("calibration.npz"), input, inputShape, CalibrationSamples, seed: 11);
         string outDir = Path.Combine(dir.Path, "out");
         var q = ModelOptimizer.Optimize(new OptimizeOptions(source, outDir, "M")
         {

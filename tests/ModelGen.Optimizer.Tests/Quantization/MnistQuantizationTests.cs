@@ -14,13 +14,13 @@ public class MnistQuantizationTests
     public void Mnist8_Int8Static_LosesAtMostHalfAPoint_AndWeightsShrinkAbout4x(CalibrationMethod method)
     {
         string model = TestData.Require("real/mnist-8.onnx");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         const int count = 1000;
         // mnist-8 takes raw pixels 0..255 as float [1,1,28,28].
         var pixels = new float[count * 784];
         for (int i = 0; i < count; i++) for (int p = 0; p < 784; p++) pixels[i * 784 + p] = MnistData.Images[i][p];
         var labels = MnistData.Labels.Take(count).Select(l => (long)l).ToArray();
-        string data = dir.File("mnist.npz");
+        string data = dir.Combine("mnist.npz");
         Npz.Write(data, new[] { ("Input3", NpyArray.FromFloats(new[] { count, 1, 28, 28 }, pixels)), ("labels", NpyArray.From(ElementType.Int64, new[] { count }, labels.AsSpan())) });
 
         var fp32 = ModelOptimizer.Optimize(new OptimizeOptions(model, "", "Mnist"));

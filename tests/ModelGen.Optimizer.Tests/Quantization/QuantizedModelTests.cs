@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Optimizer.Quantization;
 
@@ -6,11 +7,11 @@ namespace ModelGen.Optimizer.Tests.Quantization;
 /// <summary>End to end: optimize with a Quantize mode, gate on validation data, compare with fp32.</summary>
 public class QuantizedModelTests
 {
-    private static (OptimizeResult Fp32, OptimizeResult Quantized) Build(TempDir dir, TestModels model, int[] inputShape, QuantizeMode mode,
+    private static (OptimizeResult Fp32, OptimizeResult Quantized) Build(TempFolder dir, TestModels model, int[] inputShape, QuantizeMode mode,
         string budget = "100%", CalibrationMethod calibration = CalibrationMethod.MinMax, string? outDir = null, MetricKind? metric = null)
     {
         string path = model.Save(dir.Path, "m.onnx");
-        string data = QuantTestData.Npz(dir.File("val.npz"), model.Graph.Inputs[0].Name, inputShape, 200, seed: 11);
+        string data = QuantTestData.Npz(dir.Combine("val.npz"), model.Graph.Inputs[0].Name, inputShape, 200, seed: 11);
         var fp32 = ModelOptimizer.Optimize(new OptimizeOptions(path, "", "M"));
         var q = ModelOptimizer.Optimize(new OptimizeOptions(path, outDir ?? "", "M")
         {
@@ -47,7 +48,7 @@ public class QuantizedModelTests
     [MemberData(nameof(Int8Modes))]
     public void Mlp_Int8Modes_QuantizeEveryLayer_ShrinkWeights_AndStayClose(QuantizeMode mode, double bound)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (fp32, q) = Build(dir, TestModels.Mlp(), new[] { 1, 196 }, mode);
         var report = Assert.IsType<QuantizationReport>(q.Quantization);
         Assert.All(report.Layers, l => Assert.Equal("int8", l.WeightAfter));
@@ -62,7 +63,7 @@ public class QuantizedModelTests
     [MemberData(nameof(Int8Modes))]
     public void SmallCnn_Int8Modes_StayClose(QuantizeMode mode, double bound)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (fp32, q) = Build(dir, TestModels.SmallCnn(), new[] { 1, 1, 28, 28 }, mode, metric: MetricKind.Cosine);
         Assert.All(q.Quantization!.Layers, l => Assert.Equal("int8", l.WeightAfter));
         Assert.InRange(RelativeError(fp32, q, 784), 0, bound);
@@ -71,7 +72,7 @@ public class QuantizedModelTests
     [Fact]
     public void Fp16_HalvesTheWeights_AndStaysWithin1e3()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (fp32, q) = Build(dir, TestModels.Mlp(), new[] { 1, 196 }, QuantizeMode.Fp16);
         Assert.All(q.Quantization!.Layers, l => Assert.Equal("float16", l.WeightAfter));
         Assert.InRange((double)q.WeightsBytes / fp32.WeightsBytes, 0.45, 0.56);
@@ -83,7 +84,7 @@ public class QuantizedModelTests
     [InlineData(CalibrationMethod.Entropy)]
     public void Int8_OtherCalibrationMethods_Build(CalibrationMethod method)
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (fp32, q) = Build(dir, TestModels.SmallCnn(), new[] { 1, 1, 28, 28 }, QuantizeMode.Int8, calibration: method, metric: MetricKind.Cosine);
         Assert.Equal(method, q.Quantization!.Calibration);
         Assert.All(q.Quantization.Layers, l => Assert.StartsWith("u8 [", l.Activation));
@@ -93,7 +94,7 @@ public class QuantizedModelTests
     [Fact]
     public void Int8_ExportsQdqOnnx_ThatOnnxRuntimeRuns_CloseToOurInterpreter()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string outDir = Path.Combine(dir.Path, "out");
         var (_, q) = Build(dir, TestModels.SmallCnn(), new[] { 1, 1, 28, 28 }, QuantizeMode.Int8, outDir: outDir, metric: MetricKind.Cosine);
         var onnx = ModelGen.Onnx.OnnxLoader.Load(File.ReadAllBytes(Path.Combine(outDir, "M.onnx")), outDir, "M.onnx");

@@ -1,3 +1,4 @@
+using ModelGen.Tests;
 using System.Text.Json;
 using ModelGen.Optimizer.Evaluation;
 using ModelGen.Optimizer.Quantization;
@@ -26,9 +27,9 @@ public class ReportJsonTests
     [Fact]
     public void A_passing_gate_writes_the_json_with_its_numbers_in_a_fixed_order()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
-        string data = QuantTestData.Npz(dir.File("val.npz"), "input", [1, 196], 100, seed: 11);
+        string data = QuantTestData.Npz(dir.Combine("val.npz"), "input", [1, 196], 100, seed: 11);
         string outDir = Path.Combine(dir.Path, "out");
         var r = ModelOptimizer.Optimize(new OptimizeOptions(model, outDir, "Mlp")
         {
@@ -88,7 +89,7 @@ public class ReportJsonTests
     [Fact]
     public void An_ungated_build_writes_a_null_gate_and_a_null_calibration()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
         string outDir = Path.Combine(dir.Path, "out");
         ModelOptimizer.Optimize(new OptimizeOptions(model, outDir, "Mlp") { Quantize = QuantizeMode.Int8Dynamic, AllowUngated = true });
@@ -106,7 +107,7 @@ public class ReportJsonTests
     [Fact]
     public void A_lossless_build_writes_no_report()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
         string outDir = Path.Combine(dir.Path, "out");
         ModelOptimizer.Optimize(new OptimizeOptions(model, outDir, "Mlp"));
@@ -117,7 +118,7 @@ public class ReportJsonTests
     [Fact]
     public void A_report_path_puts_the_json_beside_the_markdown()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string model = TestModels.Mlp().Save(dir.Path, "mlp.onnx");
         string reportPath = Path.Combine(dir.Path, "reports", "Mlp.report.md");
         var r = ModelOptimizer.Optimize(new OptimizeOptions(model, "", "Mlp") { Quantize = QuantizeMode.Fp16, AllowUngated = true, ReportPath = reportPath });

@@ -257,7 +257,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private void Compute(float* source, float* yT, int g0, int g1, int t0, int t1)
     {
         var args = new ChannelTileArgs { Source = source, Stride = GroupChannels };
-        int slices = (_k + SliceTaps - 1) / SliceTaps, perSlice = (_k + slices - 1) / slices;
+        int perSlice = Sgemm.EqualSlice(_k, SliceTaps);
         int first = t0 * ChannelTile.MaxPixels, end = Math.Min(_g.OutSize, t1 * ChannelTile.MaxPixels);
         for (int grp = g0; grp < g1; grp++)
         {

@@ -69,9 +69,7 @@ internal sealed unsafe class GemmKernel : Kernel
         else
         {
             _packAPerCall = aSlot.Storage == SlotStorage.Arena;
-            // Packed per call: a copy for each part of the pool (SgemmJob.PackAndRun); constant A: one, packed now.
-            _job.PackedACopies = _packAPerCall ? SgemmJob.PackedACopiesFor : 1;
-            _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, k) * _job.PackedACopies * 4);
+            _job.AllocatePackedA(context, _packAPerCall);
             if (!_packAPerCall) Sgemm.PackA(_a, _aRowStride, _aColStride, m, k, _job.PackedA);
         }
         _packBPerCall = bSlot.Storage == SlotStorage.Arena;

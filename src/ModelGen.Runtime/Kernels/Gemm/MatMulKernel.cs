@@ -106,11 +106,7 @@ internal sealed unsafe class MatMulKernel : Kernel
         }
         // A one-row A (per batch) needs no packing: the vector path reads it where it is.
         if (m == 1) _gemv = new SgemvJob(_job);
-        else
-        {
-            _job.PackedACopies = SgemmJob.PackedACopiesFor;
-            _job.PackedA = (float*)context.Scratch(Sgemm.PackedASize(m, _k) * _job.PackedACopies * 4);
-        }
+        else _job.AllocatePackedA(context, perCall: true);
         long packedB = Sgemm.PackedBSize(_k, _n);
         _packBPerCall = bSlot.Storage == SlotStorage.Arena;
         if (_packBPerCall)

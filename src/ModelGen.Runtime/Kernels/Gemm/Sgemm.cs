@@ -176,6 +176,17 @@ internal static unsafe partial class Sgemm
     private const int GroupSliceTaps = 1024;
 
     /// <summary>
+    /// The length of the slices <paramref name="k"/> steps are cut into: as few as keep each at most
+    /// <paramref name="most"/> long, all of equal length (the last may be shorter by less than the slice count), so no
+    /// slice is a short remainder that pays a slice's fixed costs for a few steps.
+    /// </summary>
+    public static int EqualSlice(int k, int most)
+    {
+        int slices = Math.Max(1, (k + most - 1) / most);
+        return (k + slices - 1) / slices;
+    }
+
+    /// <summary>
     /// <see cref="BlockedPanels"/> for a product whose rows are one A block (at most <see cref="MCBlocks"/> row blocks:
     /// a pixel-major conv on a 7×7 map, a batch-32 layer): each 64-column group runs all its K slices before the
     /// next group starts, so every B panel is read start to end as one stream instead of in KC-long pieces a whole
@@ -189,7 +200,7 @@ internal static unsafe partial class Sgemm
         for (int panel = panelBegin; panel < panelEnd; panel += WidePanels)
         {
             int colLimit = Math.Min(n, Math.Min(panel + WidePanels, panelEnd) * NR);
-            int slices = (k + GroupSliceTaps - 1) / GroupSliceTaps, perSlice = (k + slices - 1) / slices;
+            int perSlice = EqualSlice(k, GroupSliceTaps);
             for (int pc = 0; pc < k; pc += perSlice)
             {
                 int kc = Math.Min(perSlice, k - pc);

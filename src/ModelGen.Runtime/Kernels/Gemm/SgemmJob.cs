@@ -21,7 +21,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
     public Epilogue Epilogue = Epilogue.Plain;
 
     /// <summary>
-    /// How many packed copies of A <see cref="PackedA"/> has room for (<see cref="PackedACopiesFor"/>): with one per part,
+    /// How many packed copies of A <see cref="PackedA"/> has room for (<see cref="AllocatePackedA"/>): with one per part,
     /// <see cref="PackAndRun"/> has every part pack A for itself.
     /// </summary>
     public int PackedACopies = 1;
@@ -36,8 +36,15 @@ internal sealed unsafe class SgemmJob : IParallelWork
     /// <summary>Elements of A above which packing it is split over the pool (1024×1024 packs in ~0.4 ms on one core).</summary>
     public const long ParallelPackThreshold = 256 * 1024;
 
-    /// <summary>Packed copies of A for a job that packs per call: one for each part the pool may run.</summary>
-    public static int PackedACopiesFor => Math.Max(1, WorkerPool.Shared.Concurrency);
+    /// <summary>
+    /// Allocates <see cref="PackedA"/> from <paramref name="context"/>'s scratch: for A packed per call, a copy for each
+    /// part the pool may run (see <see cref="PackAndRun"/>); for a constant A, packed once, one.
+    /// </summary>
+    public void AllocatePackedA(BindContext context, bool perCall)
+    {
+        PackedACopies = perCall ? Math.Max(1, WorkerPool.Shared.Concurrency) : 1;
+        PackedA = (float*)context.Scratch(Sgemm.PackedASize(M, K) * PackedACopies * 4);
+    }
 
     /// <summary>
     /// Packs A (element (i, p) at <c>a[i*rowStride + p*colStride]</c>) into <see cref="PackedA"/> and runs the product.
