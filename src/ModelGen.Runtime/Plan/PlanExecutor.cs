@@ -58,6 +58,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
 
     /// <summary>Copies graph input <paramref name="index"/> into the arena.</summary>
     /// <exception cref="ArgumentException">The span's length is not the input's element count, or <typeparamref name="T"/> is not its element type.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetInput<T>(int index, ReadOnlySpan<T> data) where T : unmanaged
     {
         ThrowIfDisposed();
@@ -73,6 +74,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
 
     /// <summary>Copies graph input <paramref name="index"/> into the arena from raw bytes of its element type.</summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is not the input's byte length.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetInput(int index, ReadOnlySpan<byte> data)
     {
         ThrowIfDisposed();
@@ -85,6 +87,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
 
     /// <summary>Copies graph output <paramref name="index"/> out as raw bytes of its element type.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is not the output's byte length.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GetOutput(int index, Span<byte> destination)
     {
         ThrowIfDisposed();
@@ -96,6 +99,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     }
 
     /// <summary>Runs every step once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run()
     {
         ThrowIfDisposed();
@@ -136,6 +140,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
 
     /// <summary>Copies graph output <paramref name="index"/> out of the arena (or weights, for a constant output).</summary>
     /// <exception cref="ArgumentException">The span's length is not the output's element count, or <typeparamref name="T"/> is not its element type.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GetOutput<T>(int index, Span<T> destination) where T : unmanaged
     {
         ThrowIfDisposed();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Runtime.Threading;
@@ -29,6 +30,7 @@ internal struct SpinBudget
     }
 
     /// <summary>Pauses once more; false (without pausing) once the budget is spent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Pause()
     {
         if (_deadline == 0 || Stopwatch.GetTimestamp() >= _deadline) return false;

@@ -82,6 +82,7 @@ internal sealed class WorkerPool
     /// Callers usually ask for <see cref="Concurrency"/> parts; more are fine (whoever is free takes the next).
     /// </summary>
     /// <exception cref="ModelGenException">A part threw (the first failure is the inner exception); all parts still ran.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(IParallelWork work, int parts)
     {
         if (parts > 1 && _workers.Length > 0 && !t_waiterReady) PrepareWaiter();
@@ -119,6 +120,7 @@ internal sealed class WorkerPool
     }
 
     /// <summary>Claims and runs parts of the current run until none are left (the caller and the workers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunParts()
     {
         while (true)
@@ -141,6 +143,7 @@ internal sealed class WorkerPool
     }
 
     /// <summary>The caller, its claims done, waits for parts still running on workers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WaitForParts()
     {
         var spin = new SpinBudget(_spinTicks);
@@ -178,6 +181,7 @@ internal sealed class WorkerPool
             if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Loop()
         {
             int seen = 0;
@@ -189,6 +193,7 @@ internal sealed class WorkerPool
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void WaitForTicket(int seen)
         {
             var spin = new SpinBudget(_pool._spinTicks);

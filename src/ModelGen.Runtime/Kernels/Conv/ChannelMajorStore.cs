@@ -20,6 +20,7 @@ internal static unsafe class ChannelMajorStore
     /// <paramref name="activate"/> the activation is left out (it was applied already, or there is none); a null
     /// <paramref name="residual"/> adds nothing.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store(float* source, long sourceStride, float* target, long targetStride, float* residual, int pixels, int channels,
         in Epilogue e, bool activate)
     {
@@ -65,7 +66,7 @@ internal static unsafe class ChannelMajorStore
     /// read as zero) and writes their 16 columns to <paramref name="columns"/>: the classic four-stage AVX-512 transpose
     /// (float unpacks, double unpacks, two 128-bit lane shuffles).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* s, long stride, int rows, Vector512<float> columnMask, Vector512<float>* columns)
     {
         var zero = Vector512<float>.Zero;

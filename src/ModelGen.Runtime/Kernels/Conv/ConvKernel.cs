@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
@@ -139,6 +140,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_packWPerCall) PackWeights(_packedW);
@@ -169,6 +171,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         else Execute(0, 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         if (_splitRows)
@@ -247,6 +250,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     /// <param name="p0">The first column panel.</param>
     /// <param name="p1">The column panel after the last.</param>
     /// <param name="subsampleInto">For a strided 1×1 conv, where each group's columns of the subsampled input go (and are then read from); else null.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackAndMultiply(SgemmJob job, float* source, int p0, int p1, float* subsampleInto)
     {
         int n = _g.OutSize;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
@@ -116,6 +118,7 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         long outChannels = _outChannelsPerGroup * _group;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
@@ -49,12 +50,14 @@ internal sealed unsafe class DepthwiseConvKernel : Kernel, IParallelWork
         _parts = macs >= SgemmJob.ParallelThreshold ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
         else Execute(0, 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         long begin = _planes * part / parts, end = _planes * (part + 1) / parts;

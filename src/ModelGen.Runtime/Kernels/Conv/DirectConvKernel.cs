@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
@@ -254,6 +255,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_packPerCall)
@@ -289,6 +291,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         else Execute(0, 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         if (_splitTiles)
@@ -315,6 +318,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     }
 
     /// <summary>What the tiles of <paramref name="unit"/> read: its input in place, or a padded copy made in <paramref name="padded"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float* Source(long unit, float* padded)
     {
         float* x = _x + unit * _cPerGroup * _g.InSize;
@@ -327,6 +331,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private const long ParallelCopyFloats = 64 * 1024;
 
     /// <summary>Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit; tile = vector tile × blocks + block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tiles(long unit, float* padded, int begin, int end)
     {
         int grp = (int)(unit % _groups);
@@ -362,6 +367,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     /// core while the other waited, and a large one, split by channels, left each part reading half its rows from the
     /// other core's cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyRowsFor(int t0, int t1, float* padded)
     {
         var g = _g;

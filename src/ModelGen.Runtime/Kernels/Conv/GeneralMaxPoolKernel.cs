@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
@@ -42,6 +44,7 @@ internal sealed unsafe class GeneralMaxPoolKernel : Kernel
         _planes = (long)xs[0] * xs[1];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var g = _g;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Conv;
@@ -23,6 +24,7 @@ internal sealed unsafe class GlobalPoolKernel : Kernel
         _y = context.FloatOutput(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (long p = 0; p < _planes; p++)

@@ -40,6 +40,7 @@ internal readonly unsafe struct MaxPoolRows
     }
 
     /// <summary>Pools one [H, W] plane of <paramref name="x"/> into <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Plane(float* x, float* y)
     {
         for (int oh = 0; oh < _oh; oh++)
@@ -72,6 +73,7 @@ internal readonly unsafe struct MaxPoolRows
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Stride2Row(float* top, int rows, float* yRow)
     {
         var even = RowPairs.EvenLanes;

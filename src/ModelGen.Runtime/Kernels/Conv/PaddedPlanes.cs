@@ -49,6 +49,7 @@ internal readonly unsafe struct PaddedPlanes
     /// <paramref name="h1"/>) of every depth slice, of <paramref name="x"/> (one image or group) into the interior of
     /// <paramref name="padded"/>'s planes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Copy(float* x, float* padded, int c0, int c1, int h0, int h1)
     {
         var g = _g;
@@ -69,7 +70,7 @@ internal readonly unsafe struct PaddedPlanes
     }
 
     /// <summary>Copies <paramref name="n"/> floats with vector moves, the last partial vector masked.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void CopyRow(float* from, float* to, int n)
     {
         int i = 0;
@@ -86,6 +87,7 @@ internal readonly unsafe struct PaddedPlanes
     /// stored in phase p mod 2 at index p / 2. 32 input columns at a time: one permute pair splits them into 16 even and
     /// 16 odd ones.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SplitRow(float* from, float* to, int n, int padBegin)
     {
         // Even input columns 2t go to phase (padBegin mod 2) at index t + padBegin / 2; odd ones 2t + 1 to the
@@ -124,6 +126,7 @@ internal sealed unsafe class PaddedCopyWork(PaddedPlanes planes, float* target, 
     /// <summary>The input the next run copies.</summary>
     public float* Source;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);

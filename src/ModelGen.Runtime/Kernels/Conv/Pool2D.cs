@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelGen.Runtime.Kernels.Conv;
@@ -29,6 +30,7 @@ internal readonly unsafe struct Pool2D
     private const int MaxStackRow = 16384;
 
     /// <summary>Pools one [H, W] plane of <paramref name="x"/> into <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Plane(float* x, float* y)
     {
         if (_max && _iw <= MaxStackRow)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
 
@@ -64,12 +65,14 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
         else Execute(0, 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         var g = _g;

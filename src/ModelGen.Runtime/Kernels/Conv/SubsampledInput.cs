@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -44,6 +45,7 @@ internal sealed unsafe class SubsampledInput
     public float* Buffer(int index) => _buffers + (long)index * _channels * _g.OutSize;
 
     /// <summary>Writes output pixels [<paramref name="col0"/>, <paramref name="col1"/>) of every channel of <paramref name="x"/> into <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Columns(float* x, float* target, int col0, int col1)
     {
         int outW = _g.Out[2], inW = _g.In[2], sh = _g.Stride[1], sw = _g.Stride[2], n = _g.OutSize;
@@ -64,6 +66,7 @@ internal sealed unsafe class SubsampledInput
     }
 
     /// <summary>target[j] = row[2j] for j in [<paramref name="j0"/>, <paramref name="j1"/>): 32 inputs, one permute, 16 outputs at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EvenColumns(float* row, int inW, float* target, int j0, int j1)
     {
         var even = RowPairs.EvenLanes;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
@@ -55,6 +56,7 @@ internal sealed unsafe class BinaryKernel<TOp> : Kernel, IParallelWork where TOp
     private static bool Overlaps(TensorSlot a, TensorSlot b) =>
         a.Offset < b.Offset + b.ByteLength && b.Offset < a.Offset + a.ByteLength;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_inputs.Length == 1)
@@ -72,8 +74,10 @@ internal sealed unsafe class BinaryKernel<TOp> : Kernel, IParallelWork where TOp
         if (_finalScale != 1f) UnaryLoop.Run(new ScaleOp(_finalScale), _y, _y, _n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts) => RunStage(_stage, part, parts);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunStage(int stage, int part, int parts)
     {
         var plan = _plans[stage];

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal sealed unsafe class DynamicClipKernel : Kernel
         if (context.HasInput(2)) _max = context.FloatInput(2);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         float lo = _min != null ? *_min : float.NegativeInfinity;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
@@ -35,6 +36,7 @@ internal sealed unsafe class CompareKernel<T> : Kernel where T : unmanaged, INum
         _y = (bool*)c.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         long inner = _plan.Inner;

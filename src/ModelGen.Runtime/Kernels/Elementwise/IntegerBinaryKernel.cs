@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
@@ -28,6 +29,7 @@ internal sealed unsafe class IntegerBinaryKernel<T> : Kernel where T : unmanaged
         _plan = BroadcastPlan.Create(context.Input(0).Shape, context.Input(1).Shape, context.Output(0).Shape, context);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         long inner = _plan.Inner;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
 /// <summary>
@@ -31,6 +33,7 @@ internal sealed unsafe class IntegerClipKernel : Kernel
         _write = ElementAccess.Writer(type, context);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         double lo = _min != null ? _read(_min, 0) : double.NegativeInfinity;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
@@ -22,6 +23,7 @@ internal sealed unsafe class IntegerUnaryKernel<T> : Kernel where T : unmanaged,
         _y = (T*)c.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (long i = 0; i < _count; i++) _y[i] = _abs ? T.Abs(_x[i]) : -_x[i];

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Elementwise;
 
 /// <summary>
@@ -30,6 +32,7 @@ internal sealed unsafe class MixedPowKernel : Kernel
         _plan = BroadcastPlan.Create(context.Input(0).Shape, context.Input(1).Shape, context.Output(0).Shape, context);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         long inner = _plan.Inner;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
@@ -5,6 +6,7 @@ namespace ModelGen.Runtime.Kernels.Elementwise;
 /// <summary>Vectorized fp32 reductions over a contiguous run (sum, max, sum of exp(x - shift)).</summary>
 internal static unsafe class Reductions
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(float* x, long n)
     {
         long i = 0;
@@ -26,6 +28,7 @@ internal static unsafe class Reductions
     }
 
     /// <summary>The maximum; NaN if any element is NaN; -inf for an empty run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(float* x, long n)
     {
         long i = 0;
@@ -64,6 +67,7 @@ internal static unsafe class Reductions
     }
 
     /// <summary>y[i] = exp(x[i] - shift); returns the sum of y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShifted(float* x, float* y, long n, float shift)
     {
         long i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Elementwise;
@@ -27,12 +28,14 @@ internal sealed unsafe class UnaryKernel<TOp> : Kernel, IParallelWork where TOp 
         _parts = _n >= ParallelThreshold ? WorkerPool.Shared.Concurrency : 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
         else UnaryLoop.Run(_op, _x, _y, _n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         // Split on 64-element boundaries so no two parts share a cache line of output.

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Gemm;
 
 /// <summary>
@@ -146,6 +148,7 @@ internal sealed unsafe class GemmKernel : Kernel
         for (long i = 0; i < _biasLength; i++) target[i] = _beta * (_scalarC ? _c[0] : _c[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         int m = _job.M, n = _job.N, k = _job.K;

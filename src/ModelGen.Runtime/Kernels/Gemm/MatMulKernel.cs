@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Gemm;
 
 /// <summary>
@@ -122,6 +124,7 @@ internal sealed unsafe class MatMulKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         long packedB = Sgemm.PackedBSize(_k, _n);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
@@ -58,6 +59,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
     /// bias, Relu) 91–92 → 78 µs, 32×512×512 60–62 → 54–57 µs, 250×1000×256 563–619 → 461–468 µs (A was packed by the
     /// caller alone below 256K elements), 512×1024×512 1855–1915 → 1798–1837 µs, 1024³ 6751–6814 → 6343–6566 µs.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PackAndRun(float* a, long rowStride, long colStride)
     {
         int productParts = M > 0 && N > 0 ? Parts() : 1;
@@ -108,6 +110,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
         return work >= ParallelThreshold ? Math.Min(WorkerPool.Shared.Concurrency, units) : 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         float* packedA = PackedA;
@@ -152,6 +155,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
         public long RowStride;
         public long ColStride;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int part, int parts)
         {
             int rowBlocks = Sgemm.RowBlocks(job.M);

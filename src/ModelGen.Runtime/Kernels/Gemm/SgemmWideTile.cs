@@ -62,6 +62,7 @@ internal static unsafe partial class Sgemm
     /// <paramref name="ldb"/> is 0 when <paramref name="packedB"/> is packed; otherwise B is read in place, row-major with
     /// that row stride, and the tile must be a whole 64 columns wide.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WideTile(float* packedA, float* packedB, float* c, long ldc, int rowLimit, int colLimit, int k, int pc, int kc,
         int ib, int jb, in Epilogue e, SliceMode mode, long ldb = 0)
     {
@@ -158,6 +159,7 @@ internal static unsafe partial class Sgemm
     /// <see cref="BlockedPanels"/> when <see cref="UsesBlocking"/> says so. For a 1×1 conv, whose B is its input: packing it
     /// would copy K·N floats per call. AVX-512 only.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UnpackedColumns(float* packedA, float* b, long ldb, float* c, long ldc, int m, int k, in Epilogue e, int col0, int groups)
     {
         int rowBlocks = RowBlocks(m), n = col0 + groups * WideCols;
@@ -210,6 +212,7 @@ internal static unsafe partial class Sgemm
     /// The epilogue over a full 6 × 64 block of C that holds finished raw sums: y = act(sum + rowBias + columnBias).
     /// One pass over the block while it is in L1; only for epilogues without alpha or accumulate.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishFullBlock(float* c, long ldc, int row0, int col0, in Epilogue e)
     {
         bool plain = e.RowBias == null && e.ColumnBias == null && !e.HasResidual && e.Activation == ActivationKind.None;

@@ -27,6 +27,7 @@ internal static unsafe class Sgemv
     /// <c>x[p * xStride]</c> (1 for a plain vector, <see cref="Sgemm.MR"/> for the first row of packed A),
     /// <paramref name="y"/> points at column 0 of the row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Panels(float* x, long xStride, float* packedB, float* y, int n, int k, in Epilogue e, int row, int panelBegin, int panelEnd)
     {
         if (Avx512F.IsSupported) Panels512(x, xStride, packedB, y, n, k, e, row, panelBegin, panelEnd);
@@ -35,6 +36,7 @@ internal static unsafe class Sgemv
     }
 
     /// <summary>The AVX-512 kernel (callers check <see cref="Avx512F.IsSupported"/>): groups of <see cref="GroupPanels"/> panels, then single panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Panels512(float* x, long xStride, float* packedB, float* y, int n, int k, in Epilogue e, int row, int panelBegin, int panelEnd)
     {
         long panelSize = (long)NR * k;
@@ -62,7 +64,7 @@ internal static unsafe class Sgemv
     // caller-saved) and spilled three of them to the stack inside the loop, halving the speed.
 
     /// <summary>Four panels at once: 4 streams of B, two accumulator sets over alternating k (8 independent FMA chains).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Dot512x4(float* x, long xStride, float* b0, long panelSize, int k, Vector512<float>* sums)
     {
         float* b1 = b0 + panelSize;
@@ -106,7 +108,7 @@ internal static unsafe class Sgemv
     /// a row is then summed in the same order wherever its panel falls, so equal columns give bit-equal
     /// results (a softmax over huge, equal logits — constant-weight test models — stays exactly uniform).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> Dot512x1(float* x, long xStride, float* b, int k)
     {
         Vector512<float> c = default, d = default;
@@ -243,7 +245,7 @@ internal static unsafe class Sgemv
 
     // The epilogue in Sgemm.StoreRow's order: alpha, row bias, old C, column bias, residual, activation.
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store512(float* y, Vector512<float> v, int cols, int col, float rowBias, in Epilogue e)
     {
         if (e.Alpha != 1f) v *= e.Alpha;

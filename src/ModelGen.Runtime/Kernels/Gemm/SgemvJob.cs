@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
@@ -30,6 +31,7 @@ internal sealed unsafe class SgemvJob : IParallelWork
     /// <summary>x: K contiguous floats.</summary>
     public float* X;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run()
     {
         var job = _job;
@@ -42,6 +44,7 @@ internal sealed unsafe class SgemvJob : IParallelWork
         else Sgemv.Panels(X, 1, job.PackedB, job.C, job.N, job.K, job.Epilogue, 0, 0, _panels);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
         var job = _job;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Normalization;
@@ -55,6 +56,7 @@ internal sealed unsafe class BatchNormKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_perCall) Coefficients();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Normalization;
@@ -28,6 +29,7 @@ internal sealed unsafe class InstanceNormKernel : Kernel
         _bias = context.FloatInput(2);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (long n = 0; n < _batch; n++)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelGen.Runtime.Kernels.Normalization;
 
@@ -104,6 +105,7 @@ internal sealed unsafe class LayerNormKernel : Kernel
         for (int k = 0; k < map.Length; k++) row[k] = source[map[k]];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         Gather(_scale, _scaleSource, _scaleMap);

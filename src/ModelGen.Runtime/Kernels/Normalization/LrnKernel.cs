@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Normalization;
 
 /// <summary>
@@ -30,6 +32,7 @@ internal sealed unsafe class LrnKernel : Kernel
         if (_x == _y) throw context.Fail("LRN cannot run in place (input and output share memory)");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         float scale = _alpha / _size;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Normalization;
@@ -47,6 +48,7 @@ internal sealed unsafe class SoftmaxKernel : Kernel
         if (_inner > 1) _column = (float*)context.Scratch(_n * 4);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (long o = 0; o < _outer; o++)

@@ -71,6 +71,7 @@ internal static unsafe class ActivationQuantizer
     /// <c>x[r*rowStride + c*colStride]</c> into row-major <paramref name="dst"/> with row stride
     /// <paramref name="ldd"/> (bytes past <paramref name="cols"/> are left as they are).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeRows(float* x, long rowStride, long colStride, int rows, int cols, float scale, int zeroPoint, byte* dst, long ldd)
     {
         for (int r = 0; r < rows; r++)
@@ -89,6 +90,7 @@ internal static unsafe class ActivationQuantizer
     }
 
     /// <summary>Quantizes <paramref name="count"/> consecutive values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Contiguous(float* x, long count, float scale, int zeroPoint, byte* dst)
     {
         long i = 0;

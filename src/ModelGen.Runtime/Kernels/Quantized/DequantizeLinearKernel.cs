@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Quantized;
 
 /// <summary>
@@ -36,6 +38,7 @@ internal sealed unsafe class DequantizeLinearKernel : Kernel
         _write = y.Type == ElementType.BFloat16 ? SmallFloats.Writer(y.Type, true, context) : ElementAccess.Writer(y.Type, context);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var q = _axis;

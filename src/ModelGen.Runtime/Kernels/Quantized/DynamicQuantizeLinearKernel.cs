@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Quantized;
 
 /// <summary>
@@ -25,6 +27,7 @@ internal sealed unsafe class DynamicQuantizeLinearKernel : Kernel
         _count = context.Input(0).ElementCount;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         float min = 0f, max = 0f;

@@ -26,6 +26,7 @@ internal unsafe struct Int8Epilogue
     public long ColStride;
 
     /// <summary>Finishes <paramref name="rows"/>×<paramref name="cols"/> of a tile whose top-left output is (row0, col0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public readonly void Store(int* tile, int rows, int cols, int row0, int col0)
     {
         int zp = ZeroPoint;
@@ -68,6 +69,7 @@ internal unsafe struct Int8Epilogue
     /// plane): the rows finished with vectors as <see cref="StoreVectors"/> does, then each column's 4 consecutive
     /// outputs as one 128-bit store, instead of the scalar path per element.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void StoreColumns(int* tile, int cols, int row0, int col0)
     {
         const int nr = Int8Packing.NR;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Quantized;
@@ -27,6 +28,7 @@ internal sealed unsafe class Int8GemmJob : IParallelWork
     private int RowBlocks => (M + Int8MicroKernel.MR - 1) / Int8MicroKernel.MR;
 
     /// <summary>Runs the whole multiply (on the pool when it is big).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run()
     {
         if (M == 0 || N == 0) return;
@@ -38,9 +40,11 @@ internal sealed unsafe class Int8GemmJob : IParallelWork
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts) =>
         Tiles((int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tiles(int begin, int end)
     {
         int* tile = stackalloc int[Int8MicroKernel.MR * Int8Packing.NR];

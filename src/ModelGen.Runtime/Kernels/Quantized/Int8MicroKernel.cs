@@ -49,6 +49,7 @@ internal static unsafe class Int8MicroKernel
     }
 
     /// <summary>vpdpbusd: 4 rows × 16 columns in 8 accumulators; 4 activation bytes broadcast per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vnni(byte* a, long lda, int rows, sbyte* panel, int kp, int* tile)
     {
         // Rows past the edge re-read row 0 (valid memory); their sums are discarded.

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Quantized;
 
 /// <summary>
@@ -54,6 +56,7 @@ internal sealed unsafe class MatMulIntegerKernel : Kernel
         return ((nint)context.InputPtr(input), slot.ElementCount, (nint)ElementAccess.Reader(type, context));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var b = _batches;

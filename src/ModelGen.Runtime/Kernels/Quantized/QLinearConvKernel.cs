@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Conv;
 
 namespace ModelGen.Runtime.Kernels.Quantized;
@@ -99,6 +100,7 @@ internal sealed unsafe class QLinearConvKernel : Kernel
         return input;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var g = _g;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Quantized;
 
 /// <summary>
@@ -69,6 +71,7 @@ internal sealed unsafe class QLinearMatMulKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var b = _batches;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Quantized;
 
 /// <summary>
@@ -39,6 +41,7 @@ internal sealed unsafe class QuantizeLinearKernel : Kernel
         _write = _integer ? ElementAccess.Writer(y.Type, context) : SmallFloats.Writer(y.Type, saturate, context);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var q = _axis;

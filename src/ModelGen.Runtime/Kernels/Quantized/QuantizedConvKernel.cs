@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Conv;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
@@ -109,6 +110,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var q = _quantization;
@@ -121,10 +123,12 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
         else Images(_parts[0], 0, _batch);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts) =>
         Images(_parts[part], (int)((long)_batch * part / parts), (int)((long)_batch * (part + 1) / parts));
 
     /// <summary>Quantizes, unfolds and multiplies images [<paramref name="n0"/>, <paramref name="n1"/>) in <paramref name="part"/>'s buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Images(PartBuffers part, int n0, int n1)
     {
         var q = _quantization;
@@ -172,6 +176,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
     /// zero point (the quantized 0.0 of the pads). Only the interior is ever written, so the borders are filled again only
     /// when the zero point changes (dynamic quantization).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Border(byte* image, PartBuffers part, byte zeroPoint)
     {
         var g = _g;
@@ -202,6 +207,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
     /// bytes it writes past the row's taps are overwritten by the next move, or land in the row's K padding (whose
     /// weights are zero) or the next row, which is written later.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Unfold(byte* source, byte* rows, int sd, int sh, int sw)
     {
         var g = _g;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Gemm;
 
 namespace ModelGen.Runtime.Kernels.Quantized;
@@ -115,6 +116,7 @@ internal sealed unsafe class QuantizedGemmKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var q = _quantization;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ModelGen.Runtime.Kernels.Reduce;
 
@@ -93,6 +94,7 @@ internal sealed unsafe class ReduceKernel<T> : Kernel where T : unmanaged, INumb
         _y = (T*)c.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         T* y = _y;

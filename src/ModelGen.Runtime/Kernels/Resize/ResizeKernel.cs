@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Tensor;
 
 namespace ModelGen.Runtime.Kernels.Resize;
@@ -111,6 +112,7 @@ internal sealed unsafe class ResizeKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_passes.Length == 0)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ModelGen.Runtime.Kernels.Conv;
 using ModelGen.Runtime.Kernels.Gemm;
@@ -60,6 +61,7 @@ internal sealed unsafe class CsrConvKernel : Kernel
         _epilogue = Epilogue.FromStep(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         var g = _g;

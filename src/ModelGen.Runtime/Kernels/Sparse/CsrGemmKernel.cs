@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Gemm;
 
 namespace ModelGen.Runtime.Kernels.Sparse;
@@ -49,6 +50,7 @@ internal sealed unsafe class CsrGemmKernel : Kernel
         _epilogue = Epilogue.FromStep(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (int r = 0; r < _rows; r++)

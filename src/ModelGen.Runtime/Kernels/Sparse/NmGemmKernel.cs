@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen.Runtime.Kernels.Gemm;
 
 namespace ModelGen.Runtime.Kernels.Sparse;
@@ -46,6 +47,7 @@ internal sealed unsafe class NmGemmKernel : Kernel
         _epilogue = Epilogue.FromStep(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         int perUnit = _groups * _n;

@@ -28,6 +28,7 @@ internal sealed unsafe class CastKernel : Kernel
         if (_x == _y && x.Type.SizeOf() != y.Type.SizeOf()) throw context.Fail("Cast between sizes cannot run in place");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute() => _convert(_x, _y, _count);
 
     private static delegate*<byte*, byte*, long, void> Pick(ElementType from, ElementType to, BindContext c) => from switch

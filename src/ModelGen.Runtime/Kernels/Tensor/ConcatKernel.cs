@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>Concat of any element type along any axis: for each outer index, each input's block is one copy.</summary>
@@ -39,6 +41,7 @@ internal sealed unsafe class ConcatKernel : Kernel
         _y = context.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         byte* y = _y;

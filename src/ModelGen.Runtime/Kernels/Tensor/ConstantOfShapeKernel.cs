@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -42,6 +44,7 @@ internal sealed unsafe class ConstantOfShapeKernel : Kernel
         _once = context.Step.GetInt("once", 0) != 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_filled) return;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -51,6 +53,7 @@ internal sealed unsafe class CopyKernel : Kernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_trainingMode != null && *_trainingMode != 0) throw _context.Fail("training_mode=true is not supported (inference only)");

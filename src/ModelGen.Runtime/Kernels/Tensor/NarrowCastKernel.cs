@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -68,6 +70,7 @@ internal sealed unsafe class NarrowCastKernel : Kernel
         return _min < 0 && wrapped > _max ? wrapped - span : wrapped;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         if (_e8m0)

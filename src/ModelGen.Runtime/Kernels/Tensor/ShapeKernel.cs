@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>Shape: writes the input slot's static dims [start, end) as int64 (rewritten every run: the memory may be shared).</summary>
@@ -22,6 +24,7 @@ internal sealed unsafe class ShapeKernel : Kernel
         _y = (long*)context.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (int i = 0; i < _dims.Length; i++) _y[i] = _dims[i];

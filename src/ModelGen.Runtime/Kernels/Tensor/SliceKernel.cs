@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -106,6 +108,7 @@ internal sealed unsafe class SliceKernel : Kernel
         _y = c.OutputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         Array.Clear(_index);

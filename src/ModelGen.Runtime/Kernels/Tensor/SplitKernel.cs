@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -64,6 +66,7 @@ internal sealed unsafe class SplitKernel : Kernel
         _x = c.InputPtr(0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         for (long o = 0; o < _outer; o++)

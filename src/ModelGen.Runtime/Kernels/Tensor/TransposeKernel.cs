@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -52,6 +54,7 @@ internal sealed unsafe class TransposeKernel : Kernel
         if (_x == _y && _count > 1) throw context.Fail("Transpose cannot run in place");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         switch (_elementSize)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelGen.Runtime.Kernels.Tensor;
 
 /// <summary>
@@ -64,6 +66,7 @@ internal sealed unsafe class WhereKernel : Kernel
         return strides;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
     {
         Array.Clear(_index);
