@@ -18,6 +18,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     private readonly NativeBuffer _arena;
     private readonly List<NativeBuffer> _scratch = new();
     private readonly Kernel[] _kernels;
+    private readonly ParallelCopy _copy = new();
     private bool _disposed;
 
     /// <summary>Binds kernels for every step and allocates the arena.</summary>
@@ -68,7 +69,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         if (slot.Storage != SlotStorage.Arena) ExecutorErrors.ConstantInput(slot);
         fixed (T* source = data)
         {
-            Buffer.MemoryCopy(source, _arena.Pointer + slot.Offset, slot.ByteLength, slot.ByteLength);
+            _copy.Copy(source, _arena.Pointer + slot.Offset, slot.ByteLength);
         }
     }
 
@@ -82,7 +83,10 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         var slot = _plan.Slots[_plan.Inputs[index]];
         if (data.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, data.Length, "input");
         if (slot.Storage != SlotStorage.Arena) ExecutorErrors.ConstantInput(slot);
-        data.CopyTo(new Span<byte>(_arena.Pointer + slot.Offset, data.Length));
+        fixed (byte* source = data)
+        {
+            _copy.Copy(source, _arena.Pointer + slot.Offset, data.Length);
+        }
     }
 
     /// <summary>Copies graph output <paramref name="index"/> out as raw bytes of its element type.</summary>
@@ -95,7 +99,10 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         var slot = _plan.Slots[_plan.Outputs[index]];
         if (destination.Length != slot.ByteLength) ExecutorErrors.ByteLength(slot, destination.Length, "output");
         byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
-        new ReadOnlySpan<byte>(source, destination.Length).CopyTo(destination);
+        fixed (byte* target = destination)
+        {
+            _copy.Copy(source, target, destination.Length);
+        }
     }
 
     /// <summary>Runs every step once.</summary>
@@ -150,7 +157,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         byte* source = (slot.Storage == SlotStorage.Weights ? _weights.Pointer : _arena.Pointer) + slot.Offset;
         fixed (T* target = destination)
         {
-            Buffer.MemoryCopy(source, target, slot.ByteLength, slot.ByteLength);
+            _copy.Copy(source, target, slot.ByteLength);
         }
     }
 
