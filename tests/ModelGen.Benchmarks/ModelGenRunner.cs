@@ -74,6 +74,9 @@ internal sealed class ModelGenRunner : IDisposable
         for (int i = 0; i < outputs.Length; i++) executor.GetOutput<float>(i, outputs[i]);
     }
 
+    /// <summary>The plan's steps alone, on the inputs already in the arena (no input or output copies): for per-layer studies.</summary>
+    public void RunOnly() => _executor.Run();
+
     /// <summary>As <see cref="Invoke"/>, adding each step's Stopwatch ticks to <paramref name="stepTicks"/>.</summary>
     public void InvokeProfiled(Span<long> stepTicks, Func<long> clock)
     {

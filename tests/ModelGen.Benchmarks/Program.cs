@@ -8,6 +8,7 @@ using ModelGen.Benchmarks;
 // `--gpu [--seconds S] [--small]`: the best device backend against the CPU one (GpuBench).
 // `--profile [--filter TEXT] [--seconds S] [--cpu-time]`: time per step of each case's plan (StepProfile).
 // `--ort-profile [--filter TEXT] [--seconds S]`: ONNX Runtime's own per-node profile of each case (OrtProfile).
+// `--layers [--filter TEXT] [--seconds S]`: single conv layers of the networks against ONNX Runtime (LayerStudy).
 // `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
@@ -27,6 +28,20 @@ if (args.Contains("--gpu"))
     {
         Console.Error.WriteLine($"benchmark failed: {e.Message}");
         return 1;
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
+if (args.Contains("--layers"))
+{
+    int fi = Array.IndexOf(args, "--filter");
+    int si = Array.IndexOf(args, "--seconds");
+    double layerSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ls) && ls > 0 ? ls : 2;
+    try
+    {
+        return LayerStudy.Run(layerSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
     }
     finally
     {

@@ -1,0 +1,85 @@
+using System.Globalization;
+using ModelGen.Onnx;
+using ModelGen.Onnx.Ir;
+using ModelGen.Runtime;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>
+/// <c>--layers [--filter TEXT] [--seconds S]</c>: single Conv+Relu layers of ResNet-50's and SqueezeNet's shapes, each
+/// a model of its own, timed against ONNX Runtime like the quick mode but without ModelGen's input and output copies
+/// (both sides compute from an input already in place, as ONNX Runtime's bound buffers are). Says which layer shapes
+/// lose in isolation, where the network's profile mixes in what the steps around a layer leave in the caches.
+/// </summary>
+internal static class LayerStudy
+{
+    /// <summary>One conv layer: input channels, map size, output channels, kernel, stride, pad, and which network has it.</summary>
+    private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad)
+    {
+        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}";
+    }
+
+    private static readonly Layer[] Layers =
+    [
+        new("resnet", 3, 224, 64, 7, 2, 3),
+        new("resnet", 64, 56, 64, 3, 1, 1),
+        new("resnet", 64, 56, 256, 1, 1, 0),
+        new("resnet", 256, 56, 64, 1, 1, 0),
+        new("resnet", 128, 28, 128, 3, 1, 1),
+        new("resnet", 128, 28, 512, 1, 1, 0),
+        new("resnet", 512, 28, 128, 1, 1, 0),
+        new("resnet", 256, 14, 256, 3, 1, 1),
+        new("resnet", 256, 14, 1024, 1, 1, 0),
+        new("resnet", 1024, 14, 256, 1, 1, 0),
+        new("resnet", 512, 7, 512, 3, 1, 1),
+        new("resnet", 512, 7, 2048, 1, 1, 0),
+        new("resnet", 2048, 7, 512, 1, 1, 0),
+        new("squeezenet", 3, 224, 64, 3, 2, 0),
+        new("squeezenet", 16, 55, 64, 3, 1, 1),
+        new("squeezenet", 32, 27, 128, 3, 1, 1),
+        new("squeezenet", 64, 13, 256, 3, 1, 1),
+        new("squeezenet", 512, 13, 1000, 1, 1, 0),
+    ];
+
+    public static int Run(double seconds, string? filter)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        Console.WriteLine($"# single Conv+Relu layers, ModelGen's Run() against ONNX Runtime's RunWithBinding, {Environment.ProcessorCount} cores, {seconds:G3} s per pair");
+        Console.WriteLine($"{"layer",-36} {"mflop",7} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"mg_gflops",10} {"ort_gflops",10}");
+        foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        {
+            var benchCase = new BenchCase(layer.Name, 1, Precision.Fp32, () => Save(layer));
+            using var pair = PreparedPair.Create(benchCase);
+            int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
+            double mflop = 2.0 * layer.M * layer.C * layer.K * layer.K * oh * oh / 1e6;
+            var timing = Interleaved.Run(pair.ModelGen.RunOnly, pair.Ort.Invoke, seconds);
+            Console.WriteLine(string.Create(culture,
+                $"{layer.Name,-36} {mflop,7:F1} {timing.AMicros,12:F1} {timing.BMicros,12:F1} {timing.BMicros / timing.AMicros,7:F2} {mflop / timing.AMicros * 1e3,10:F0} {mflop / timing.BMicros * 1e3,10:F0}"));
+        }
+        return 0;
+    }
+
+    private static string Save(Layer layer)
+    {
+        var path = Path.Combine(BenchPaths.WorkFolder("models"), layer.Name + ".onnx");
+        if (File.Exists(path)) return path;
+        var random = new Random(layer.C * 31 + layer.M);
+        var b = new GraphBuilder(layer.Name.Replace('-', '_'), opset: 13);
+        var x = b.Input("x", ElementType.Float, 1, layer.C, layer.H, layer.H);
+        int fanIn = layer.C * layer.K * layer.K;
+        var w = b.Initializer("w", [layer.M, layer.C, layer.K, layer.K], Uniform(random, layer.M * fanIn, MathF.Sqrt(6f / fanIn)));
+        var bias = b.Initializer("b", [layer.M], Uniform(random, layer.M, 0.1f));
+        var conv = b.Node("Conv", [x, w, bias], OnnxAttribute.OfInts("kernel_shape", layer.K, layer.K),
+            OnnxAttribute.OfInts("strides", layer.Stride, layer.Stride), OnnxAttribute.OfInts("pads", layer.Pad, layer.Pad, layer.Pad, layer.Pad));
+        b.Output(b.Node("Relu", conv));
+        OnnxWriter.Save(b.Build(), path);
+        return path;
+    }
+
+    private static float[] Uniform(Random random, int count, float limit)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * limit;
+        return values;
+    }
+}
