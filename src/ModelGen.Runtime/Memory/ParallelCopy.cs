@@ -22,9 +22,8 @@ internal sealed unsafe class ParallelCopy : IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Copy(void* source, void* target, long bytes)
     {
-        var pool = WorkerPool.Shared;
-        int parts = bytes >= SplitBytes ? pool.Concurrency : 1;
-        if (parts == 1)
+        // Small copies (a batch-1 MLP's 784 bytes) go straight to memmove, without even looking at the pool.
+        if (bytes < SplitBytes || WorkerPool.Shared.Concurrency == 1)
         {
             Buffer.MemoryCopy(source, target, bytes, bytes);
             return;
@@ -32,7 +31,7 @@ internal sealed unsafe class ParallelCopy : IParallelWork
         _source = (byte*)source;
         _target = (byte*)target;
         _bytes = bytes;
-        pool.Run(this, parts);
+        WorkerPool.Shared.Run(this, WorkerPool.Shared.Concurrency);
         _source = _target = null;
     }
 
