@@ -34,60 +34,11 @@ if (args.Contains("--gpu"))
         BenchPaths.CleanUp();
     }
 }
-if (args.Contains("--layers"))
-{
-    int fi = Array.IndexOf(args, "--filter");
-    int si = Array.IndexOf(args, "--seconds");
-    double layerSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ls) && ls > 0 ? ls : 2;
-    try
-    {
-        return LayerStudy.Run(layerSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
-    }
-    finally
-    {
-        BenchPaths.CleanUp();
-    }
-}
-if (args.Contains("--spin-study"))
-{
-    int fi = Array.IndexOf(args, "--filter");
-    try
-    {
-        return SpinStudy.Run(fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
-    }
-    finally
-    {
-        BenchPaths.CleanUp();
-    }
-}
-if (args.Contains("--ort-profile"))
-{
-    int fi = Array.IndexOf(args, "--filter");
-    int si = Array.IndexOf(args, "--seconds");
-    double profileSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ops) && ops > 0 ? ops : 2;
-    try
-    {
-        return OrtProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null);
-    }
-    finally
-    {
-        BenchPaths.CleanUp();
-    }
-}
-if (args.Contains("--profile"))
-{
-    int fi = Array.IndexOf(args, "--filter");
-    int si = Array.IndexOf(args, "--seconds");
-    double profileSeconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var ps) && ps > 0 ? ps : 2;
-    try
-    {
-        return StepProfile.Run(profileSeconds, fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null, cpuTime: args.Contains("--cpu-time"));
-    }
-    finally
-    {
-        BenchPaths.CleanUp();
-    }
-}
+// The study modes: --filter and --seconds (default 2) as they read them, the temporary folders removed after.
+if (args.Contains("--layers")) return Study((filter, seconds) => LayerStudy.Run(seconds, filter));
+if (args.Contains("--spin-study")) return Study((filter, _) => SpinStudy.Run(filter));
+if (args.Contains("--ort-profile")) return Study((filter, seconds) => OrtProfile.Run(seconds, filter));
+if (args.Contains("--profile")) return Study((filter, seconds) => StepProfile.Run(seconds, filter, cpuTime: args.Contains("--cpu-time")));
 if (args.Contains("--ratio"))
 {
     double seconds = 3;
@@ -120,3 +71,18 @@ if (args.Contains("--ratio"))
 var config = DefaultConfig.Instance.WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
 BenchmarkSwitcher.FromAssembly(typeof(PairBenchmarks).Assembly).Run(args, config);
 return 0;
+
+int Study(Func<string?, double, int> run)
+{
+    int fi = Array.IndexOf(args, "--filter");
+    int si = Array.IndexOf(args, "--seconds");
+    double seconds = si >= 0 && si + 1 < args.Length && double.TryParse(args[si + 1], CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 2;
+    try
+    {
+        return run(fi >= 0 && fi + 1 < args.Length ? args[fi + 1] : null, seconds);
+    }
+    finally
+    {
+        BenchPaths.CleanUp();
+    }
+}
