@@ -6,7 +6,7 @@ namespace ModelGen.Runtime.Memory;
 /// <summary>
 /// A byte copy that splits over the worker pool when it is large: the graph inputs copied into the arena and the
 /// outputs copied out of it, once per call. One core's copy is bound by the misses one core can have in flight, not
-/// by the memory: in the study harness, the 1024³ MatMul's 4 MB in and 4 MB out added 1.0–1.4 ms to a 6.3–6.8 ms call
+/// by the memory: in the study harness, the 1024³ MatMul's 4 MB in and 4 MB out added 0.8–1.4 ms to a 6.3–6.8 ms call
 /// on one core and 0.5–0.65 ms split over two (p50s of 2 s of calls, the two builds alternating).
 /// </summary>
 /// <remarks>One instance per executor (it holds the current copy's operands), so a copy allocates nothing.</remarks>
