@@ -45,6 +45,16 @@ internal static class LayerStudy
         new("squeezenet", 32, 27, 128, 3, 1, 1),
         new("squeezenet", 64, 13, 256, 3, 1, 1),
         new("squeezenet", 512, 13, 1000, 1, 1, 0),
+        new("squeezenet", 64, 55, 16, 1, 1, 0),
+        new("squeezenet", 128, 55, 16, 1, 1, 0),
+        new("squeezenet", 16, 55, 64, 1, 1, 0),
+        new("squeezenet", 256, 27, 32, 1, 1, 0),
+        new("squeezenet", 32, 27, 128, 1, 1, 0),
+        new("squeezenet", 384, 13, 48, 1, 1, 0),
+        new("squeezenet", 48, 13, 192, 1, 1, 0),
+        new("squeezenet", 48, 13, 192, 3, 1, 1),
+        new("squeezenet", 512, 13, 64, 1, 1, 0),
+        new("squeezenet", 64, 13, 256, 1, 1, 0),
     ];
 
     public static int Run(double seconds, string? filter)
