@@ -82,7 +82,8 @@ internal static class BenchCatalog
     public static BenchCase Find(string id) =>
         All().FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"no benchmark case '{id}'; known: {string.Join(", ", All().Select(c => c.Id))}", nameof(id));
 
-    private static BenchCase Made(string model, int batch, Precision precision, Func<OnnxModel> build) =>
+    /// <summary>A case for a model made here, written to the work folder on first use.</summary>
+    public static BenchCase Made(string model, int batch, Precision precision, Func<OnnxModel> build) =>
         new(model, batch, precision, () => Save(build(), $"{model}-b{batch}"));
 
     /// <summary>Writes a made model once per process and returns its path.</summary>

@@ -59,6 +59,21 @@ internal static class BenchModels
         return b.Build();
     }
 
+    /// <summary>One Conv+Relu layer on a [1, c, h, h] input: the single-layer models of <c>--layers</c>.</summary>
+    public static OnnxModel ConvLayer(string name, int c, int h, int m, int k, int stride, int pad)
+    {
+        var random = new Random(c * 31 + m);
+        var b = new GraphBuilder(name.Replace('-', '_'), opset: 13);
+        var x = b.Input("x", ElementType.Float, 1, c, h, h);
+        int fanIn = c * k * k;
+        var w = b.Initializer("w", [m, c, k, k], HeUniform(random, m * fanIn, fanIn));
+        var bias = b.Initializer("b", [m], Uniform(random, m, 0.1f));
+        var conv = b.Node("Conv", [x, w, bias], OnnxAttribute.OfInts("kernel_shape", k, k),
+            OnnxAttribute.OfInts("strides", stride, stride), OnnxAttribute.OfInts("pads", pad, pad, pad, pad));
+        b.Output(b.Node("Relu", conv));
+        return b.Build();
+    }
+
     private static string ConvReluPool(GraphBuilder b, Random random, string x, string name, int inChannels, int outChannels)
     {
         int fanIn = inChannels * 25;

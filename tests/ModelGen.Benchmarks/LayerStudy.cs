@@ -1,7 +1,4 @@
 using System.Globalization;
-using ModelGen.Onnx;
-using ModelGen.Onnx.Ir;
-using ModelGen.Runtime;
 
 namespace ModelGen.Benchmarks;
 
@@ -64,7 +61,8 @@ internal static class LayerStudy
         Console.WriteLine($"{"layer",-36} {"mflop",7} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"mg_gflops",10} {"ort_gflops",10}");
         foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
-            var benchCase = new BenchCase(layer.Name, 1, Precision.Fp32, () => Save(layer));
+            var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
+                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad));
             using var pair = PreparedPair.Create(benchCase);
             int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
             double mflop = 2.0 * layer.M * layer.C * layer.K * layer.K * oh * oh / 1e6;
@@ -73,29 +71,5 @@ internal static class LayerStudy
                 $"{layer.Name,-36} {mflop,7:F1} {timing.AMicros,12:F1} {timing.BMicros,12:F1} {timing.BMicros / timing.AMicros,7:F2} {mflop / timing.AMicros * 1e3,10:F0} {mflop / timing.BMicros * 1e3,10:F0}"));
         }
         return 0;
-    }
-
-    private static string Save(Layer layer)
-    {
-        var path = Path.Combine(BenchPaths.WorkFolder("models"), layer.Name + ".onnx");
-        if (File.Exists(path)) return path;
-        var random = new Random(layer.C * 31 + layer.M);
-        var b = new GraphBuilder(layer.Name.Replace('-', '_'), opset: 13);
-        var x = b.Input("x", ElementType.Float, 1, layer.C, layer.H, layer.H);
-        int fanIn = layer.C * layer.K * layer.K;
-        var w = b.Initializer("w", [layer.M, layer.C, layer.K, layer.K], Uniform(random, layer.M * fanIn, MathF.Sqrt(6f / fanIn)));
-        var bias = b.Initializer("b", [layer.M], Uniform(random, layer.M, 0.1f));
-        var conv = b.Node("Conv", [x, w, bias], OnnxAttribute.OfInts("kernel_shape", layer.K, layer.K),
-            OnnxAttribute.OfInts("strides", layer.Stride, layer.Stride), OnnxAttribute.OfInts("pads", layer.Pad, layer.Pad, layer.Pad, layer.Pad));
-        b.Output(b.Node("Relu", conv));
-        OnnxWriter.Save(b.Build(), path);
-        return path;
-    }
-
-    private static float[] Uniform(Random random, int count, float limit)
-    {
-        var values = new float[count];
-        for (int i = 0; i < count; i++) values[i] = (float)(random.NextDouble() * 2 - 1) * limit;
-        return values;
     }
 }
