@@ -8,7 +8,8 @@ namespace ModelGen.Runtime.Tests;
 /// the direct kernel (full and masked vectors, a 1×1, groups, an activation applied after the stores), the
 /// channel-tile kernel (the residual added in its transpose, split by pixel tiles and by channel groups), and the
 /// channel-major SGEMM kernel (1×1 in place with a packed remainder, K split into slices, im2col with an activation
-/// applied in a pass over the block).
+/// applied in a pass over the block), and the Winograd kernel (the residual added by its output transform, with Relu
+/// in registers and with an activation applied after the stores).
 /// Each case runs twice on different inputs (stale scratch cannot pass). Tolerance: rel 1e-4, abs 1e-4 (fp32
 /// sums of up to 300 terms vs double).
 /// </summary>
@@ -28,6 +29,8 @@ public class ConvResidualTests
         { [1, 300, 15, 15], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major, K = 300 in two slices
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "" },            // no activation: the residual alone
+        { [1, 64, 27, 27], [72, 64, 3, 3], 1, 1, 1, "Relu" },       // Winograd: odd map, two parts, masked row ends
+        { [1, 64, 14, 14], [32, 64, 3, 3], 1, 1, 1, "Sigmoid" },    // Winograd, the activation after the stores
     };
 
     [Theory]

@@ -48,6 +48,7 @@ internal static class KernelFactory
             case "MatMul": return new MatMulKernel(c);
             // The depthwise kernel has no residual epilogue; the general kernel takes groups too.
             case "Conv" when DepthwiseConvKernel.Applies(c) && !ConvResidual.Present(c): return new DepthwiseConvKernel(c);
+            case "Conv" when WinogradConvKernel.Applies(c): return new WinogradConvKernel(c);
             case "Conv" when ChannelTileConvKernel.Applies(c): return new ChannelTileConvKernel(c);
             case "Conv" when DirectConvKernel.Applies(c): return new DirectConvKernel(c);
             case "Conv": return new ConvKernel(c);

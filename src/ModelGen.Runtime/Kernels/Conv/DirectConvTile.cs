@@ -40,6 +40,7 @@ internal unsafe struct DirectConvArgs
     public int OutSize;
     public int Rows;        // rows of the block that exist (the rest are padding and are not stored)
     public Epilogue Epilogue;
+    public byte* Prefetch;  // null, or where K lines of weights a later tile reads start: tap p prefetches line p into L2
 }
 
 /// <summary>
@@ -110,9 +111,12 @@ internal static unsafe class DirectConvTile
         float* s3 = TV.N > 3 ? a.Source + a.Base[3] : s0;
         float* w = a.Weights;
         int* taps = a.Taps;
+        byte* pf = a.Prefetch;
         for (int p = 0, k = a.K; p < k; p++, w += TR.N)
         {
             int o = taps[p];
+            // A prefetch never faults; with weights that come from memory (Winograd's U) it keeps the next tiles' streaming.
+            if (pf != null) Sse.Prefetch1(pf + (long)p * 64);
             var x0 = Vector512.Load(s0 + o);
             var x1 = TV.N > 1 ? Vector512.Load(s1 + o) : default;
             var x2 = TV.N > 2 ? Vector512.Load(s2 + o) : default;

@@ -1,0 +1,383 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Threading;
+
+namespace ModelGen.Runtime.Kernels.Conv;
+
+/// <summary>
+/// 3×3 stride-1 Conv by Winograd F(2×2, 3×3) (<see cref="WinogradTransforms"/>): the output is cut into 2×2 tiles,
+/// numbered row by row, and the tiles are taken in blocks of up to 48. For each block the kernel
+/// <list type="number">
+/// <item>transforms the block's input patches, channel by channel through a zero-bordered plane, into V[ξ][c][tile];</item>
+/// <item>multiplies, for each of the 16 points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed filters, [M × C], packed once)
+/// with <see cref="DirectConvTile"/> as the register tile: 8 output channels × 48 tiles, every lane a tile of the block
+/// whatever the map's width;</item>
+/// <item>transforms the products into the block's 2×2 outputs, adding bias and residual and applying the activation.</item>
+/// </list>
+/// </summary>
+/// <remarks>
+/// Why: the window sums of a 3×3 conv take 9 multiply-adds per output and input channel; here the products take 4 per
+/// output (16 per 2×2 tile), 2.25 times fewer, and the transforms only add. fp32 error: the transforms' coefficients are
+/// 0, ±1 and ±½; the tests hold the kernel to the direct kernel's tolerance. Groups must be 1.
+/// <para>
+/// Each part works through whole blocks of its own (at least one block per core: 14×14 is 49 tiles, 25 + 24), so V and
+/// the products (a block's are 16 × channels × 64 floats) stay in that core's caches, and only the input, U and the output
+/// are shared. Three passes over the whole map instead, each split its own way over the pool (input by channels,
+/// products by points, output by channels), measured 10–40% slower on two cores: every V and product line written by
+/// one core was read by the other (128 → 128 on 28×28, p50: 361–376 µs by blocks against 413–451 µs in passes).
+/// </para>
+/// <para>
+/// Measured on two cores against the kernels it replaces (p50 of 2 s of calls, caches warm): 3×3 128→128 on 28×28 613 /
+/// 625 → 361 / 376 µs, 64→64 on 56×56 598 / 614 → 356 / 382 µs, 256→256 on 14×14 614 / 641 → 430 / 450 µs, SqueezeNet's
+/// 64→256 on 13×13 124 / 126 → 105 µs. In ResNet-50 (profile, the 13 such convs) 9.72 → 8.26 ms.
+/// </para>
+/// </remarks>
+internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
+{
+    private const int Points = WinogradTransforms.Points;
+    private const int Lanes = WinogradTransforms.Lanes;
+
+    /// <summary>Output channels per register tile (the <see cref="DirectConvTile"/> rows).</summary>
+    private const int Rows = 8;
+
+    /// <summary>Tile vectors per register tile: 8 × 3 = 24 accumulators; a block is one register tile wide.</summary>
+    private const int Vectors = 3;
+
+    /// <summary>Most tiles per block.</summary>
+    private const int BlockTiles = Vectors * Lanes;
+
+    /// <summary>
+    /// Tiles a block's V and products hold per channel: the block's tiles and 16 more, which the input transform of a tile
+    /// row's last vector writes past the block (its lanes past the row's end are overwritten by the next row, or land here).
+    /// </summary>
+    private const int BlockStride = BlockTiles + Lanes;
+
+    /// <summary>
+    /// Floats added between two points' planes of V and of the products. Without it the planes are a multiple of 4 KB
+    /// apart, so the 16 stores of one transform fall into one L1 set, more lines than its 12 ways. 128 × 28×28 on two
+    /// cores, p50: 447 / 451 → 424 / 413 µs.
+    /// </summary>
+    private const int PointSkew = 32;
+
+    /// <summary>Floats read past a padded plane's last row by the input transform (34 columns from the last patch's origin).</summary>
+    private const int PlaneSlack = 48;
+
+    private readonly float* _xInput, _w, _y, _bias;
+    private readonly int _batch, _c, _m, _mPadded, _mBlocks;
+    private readonly int _h, _wOut, _inH, _inW, _padTop;
+    private readonly int _tilesH, _tilesW, _tiles, _tileBlocks;
+    private readonly PaddedPlanes _planes;   // one channel's zero-bordered plane (2 · tiles + 2 square)
+    private readonly int _planeRow;
+    private readonly long _planeFloats, _vPoint, _productPoint, _vPart, _productPart;
+    private readonly float* _plane;          // [parts][planeFloats + slack]
+    private readonly float* _u;              // [ξ][m block][c][Rows]
+    private readonly float* _v;              // [parts][ξ][c][BlockStride] (one, shared, when the map is one block)
+    private readonly float* _products;       // [parts][ξ][mPadded][BlockStride]
+    private readonly int* _taps;             // [c]: c · BlockStride
+    private readonly int* _offsets;          // [v]: 16 · v, a vector's first tile
+    private readonly int* _fullLanes;        // [Vectors]: 16
+    private readonly float* _zeros;          // [Rows]: the products start from zero (the bias comes after the output transform)
+    private readonly float* _packedBias;     // [m]
+    private readonly Epilogue _epilogue;     // residual and activation, applied by the output transform
+    private readonly bool _reluOnly;         // no activation or Relu: applied in registers, else after the stores
+    private readonly bool _packPerCall;
+    private readonly int _parts;
+    private readonly delegate*<in DirectConvArgs, void>[] _tileFor;
+    private float* _x, _yImage;
+
+    /// <summary>
+    /// Fewest input channels. With fewer, the products are short sums and the transforms cost what they save: two cores,
+    /// p50, direct against Winograd, SqueezeNet's 32→128 on 27×27 141 / 144 against 141 / 175 µs, 16→64 on 55×55 147 /
+    /// 150 against 155 / 183 µs, 48→192 on 13×13 92 against 90–92 µs; 64→256 on 13×13 124–126 against 105 µs.
+    /// </summary>
+    private const int MinChannels = 64;
+
+    /// <summary>Fewest output channels: one register tile's 8 rows at least.</summary>
+    private const int MinOutputChannels = 16;
+
+    /// <summary>
+    /// Fewest 2×2 tiles (two vectors). A 7×7 map is 16: U (16 × 512 × 512 floats, 16 MB for 3×3 512→512) is read for
+    /// 16 tiles only and streams from memory; it measured 622–660 µs direct against 650–762 µs.
+    /// </summary>
+    private const int MinTiles = 2 * Lanes;
+
+    /// <summary>True for a float, ungrouped 2-D Conv with a 3×3 kernel, stride 1 and dilation 1, enough channels and a map of at least <see cref="MinTiles"/> tiles.</summary>
+    public static bool Applies(BindContext context)
+    {
+        if (!Avx512F.IsSupported || !context.HasInput(1) || context.Input(0).Type != ElementType.Float) return false;
+        if (context.Step.GetInt("group", 1) != 1) return false;
+        int[] xs = context.Input(0).Shape, ws = context.Input(1).Shape, ys = context.Output(0).Shape;
+        if (xs.Length != 4 || ws.Length != 4 || ys.Length != 4 || ws[2] != 3 || ws[3] != 3) return false;
+        if (!AllOnes(context.Step.GetInts("strides")) || !AllOnes(context.Step.GetInts("dilations"))) return false;
+        long tiles = (long)((ys[2] + 1) / 2) * ((ys[3] + 1) / 2);
+        return ws[1] >= MinChannels && ws[0] >= MinOutputChannels && tiles >= MinTiles;
+    }
+
+    private static bool AllOnes(long[]? values) => values is null || values.All(v => v == 1);
+
+    public WinogradConvKernel(BindContext context)
+    {
+        var shape = ConvShape.Bind(context);
+        if (shape.Groups != 1) throw context.Fail("the Winograd Conv kernel takes group=1 only");
+        var g = shape.Geometry;
+        if (g.Kernel[1] != 3 || g.Kernel[2] != 3 || g.Stride[1] != 1 || g.Stride[2] != 1 || g.Dilation[1] != 1 || g.Dilation[2] != 1)
+        {
+            throw context.Fail("the Winograd Conv kernel takes a 3×3 kernel with stride 1 and dilation 1 only");
+        }
+        (_batch, _c, _m) = (shape.Batch, shape.CPerGroup, shape.MPerGroup);
+        (_h, _wOut, _inH, _inW, _padTop) = (g.Out[1], g.Out[2], g.In[1], g.In[2], g.PadBegin[1]);
+        _xInput = context.FloatInput(0);
+        _w = context.FloatInput(1);
+        _y = context.FloatOutput(0);
+        if (_xInput == _y) throw context.Fail("Conv cannot run in place");
+        _bias = ConvShape.FloatBias(context, _m);
+        _epilogue = Epilogue.FromStep(context);
+        ConvResidual.AddTo(context, ref _epilogue, _y);
+        _reluOnly = _epilogue.Activation is ActivationKind.None or ActivationKind.Relu;
+
+        _tilesH = (_h + 1) / 2;
+        _tilesW = (_wOut + 1) / 2;
+        _tiles = _tilesH * _tilesW;
+        // Blocks of equal size, at least one per core where each gets a vector of tiles (14×14: 49 tiles, 25 + 24).
+        int concurrency = WorkerPool.Shared.Concurrency;
+        _tileBlocks = (_tiles + BlockTiles - 1) / BlockTiles;
+        if (_tiles >= concurrency * Lanes) _tileBlocks = Math.Max(_tileBlocks, concurrency);
+        _mBlocks = (_m + Rows - 1) / Rows;
+        _mPadded = _mBlocks * Rows;
+
+        // The plane covers every patch (2 · tiles + 2 rows and columns), which also holds the input at its pads.
+        _planes = new PaddedPlanes(g, 1, 2 * _tilesH + 2, 2 * _tilesW + 2, 1);
+        _planeRow = _planes.RowFloats;
+        _planeFloats = _planes.PlaneFloats + PlaneSlack;
+
+        long work = (long)Points * _c * _mPadded * _tiles;
+        _parts = work < SgemmJob.ParallelThreshold ? 1 : Math.Min(concurrency, _tileBlocks);
+        _plane = (float*)context.Scratch(_parts * _planeFloats * 4);
+        _vPoint = (long)_c * BlockStride + PointSkew;
+        _productPoint = (long)_mPadded * BlockStride + PointSkew;
+        _vPart = Points * _vPoint;
+        _productPart = Points * _productPoint;
+        _v = (float*)context.Scratch(_parts * _vPart * 4);
+        _products = (float*)context.Scratch(_parts * _productPart * 4);
+        _taps = (int*)context.Scratch((long)_c * 4);
+        for (int c = 0; c < _c; c++) _taps[c] = c * BlockStride;
+        _offsets = (int*)context.Scratch(Vectors * 4);
+        _fullLanes = (int*)context.Scratch(Vectors * 4);
+        for (int v = 0; v < Vectors; v++)
+        {
+            _offsets[v] = v * Lanes;
+            _fullLanes[v] = Lanes;
+        }
+        _zeros = (float*)context.Scratch(Rows * 4);
+        _packedBias = (float*)context.Scratch((long)_mPadded * 4);
+        _tileFor = new delegate*<in DirectConvArgs, void>[Vectors + 1];
+        for (int v = 1; v <= Vectors; v++) _tileFor[v] = DirectConvTile.For(Rows, v);
+
+        _u = PackedConvWeights.Bind(context, "conv-winograd-u", $"{_m}x{_c}", (long)Points * _mPadded * _c, target => PackFilters((float*)target), out _packPerCall);
+        if (!_packPerCall) PackBias();
+    }
+
+    /// <summary>U[ξ][m block][c][r] = (G g Gᵀ)[ξ] of the filter of output channel block · 8 + r and input channel c (zero past M).</summary>
+    private void PackFilters(float* target)
+    {
+        long pointStride = (long)_mBlocks * _c * Rows;
+        for (int m = 0; m < _mPadded; m++)
+        for (int c = 0; c < _c; c++)
+        {
+            float* u = target + ((long)(m / Rows) * _c + c) * Rows + m % Rows;
+            if (m < _m) WinogradTransforms.Filter(_w + ((long)m * _c + c) * 9, u, pointStride);
+            else for (int p = 0; p < Points; p++) u[p * pointStride] = 0f;
+        }
+    }
+
+    private void PackBias()
+    {
+        for (int m = 0; m < _mPadded; m++) _packedBias[m] = _bias != null && m < _m ? _bias[m] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Execute()
+    {
+        if (_packPerCall)
+        {
+            PackFilters(_u);
+            PackBias();
+        }
+        for (int image = 0; image < _batch; image++)
+        {
+            _x = _xInput + (long)image * _c * _inH * _inW;
+            _yImage = _y + (long)image * _m * _h * _wOut;
+            if (_parts > 1) WorkerPool.Shared.Run(this, _parts);
+            else Execute(0, 1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Execute(int part, int parts)
+    {
+        float* v = _v + part * _vPart;
+        float* products = _products + part * _productPart;
+        int b0 = (int)((long)_tileBlocks * part / parts), b1 = (int)((long)_tileBlocks * (part + 1) / parts);
+        for (int block = b0; block < b1; block++) RunBlock(part, v, products, block);
+    }
+
+    /// <summary>Tile block <paramref name="block"/>: input transform, products, output transform, in the part's own V and products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunBlock(int part, float* v, float* products, int block)
+    {
+        int t0 = (int)((long)_tiles * block / _tileBlocks), t1 = (int)((long)_tiles * (block + 1) / _tileBlocks);
+        TransformInput(part, v, t0, t1);
+        Multiply(v, products, t1 - t0);
+        TransformOutput(products, t0, t1);
+    }
+
+    /// <summary>
+    /// The patches of tiles [<paramref name="t0"/>, <paramref name="t1"/>), every channel, into <paramref name="v"/> (tile t
+    /// at t − t0), each channel through the part's padded plane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TransformInput(int part, float* v, int t0, int t1)
+    {
+        float* plane = _plane + part * _planeFloats;
+        long inPlane = (long)_inH * _inW;
+        int ty0 = t0 / _tilesW, ty1 = (t1 - 1) / _tilesW;
+        // The input rows under the block's patches (padded rows 2·ty0 … 2·ty1 + 3); the plane's other rows are not read.
+        int h0 = Math.Max(0, 2 * ty0 - _padTop), h1 = Math.Min(_inH, 2 * ty1 + 4 - _padTop);
+        for (int c = 0; c < _c; c++)
+        {
+            // The borders and the slack were zeroed with the scratch and are never written.
+            if (h0 < h1) _planes.Copy(_x + c * inPlane, plane, 0, 1, h0, h1);
+            float* vc = v + (long)c * BlockStride - t0;
+            for (int ty = ty0; ty <= ty1; ty++)
+            {
+                float* row = plane + (long)2 * ty * _planeRow;
+                int first = ty * _tilesW;
+                int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
+                for (int tx = tx0; tx < tx1; tx += Lanes)
+                {
+                    WinogradTransforms.Input(row + 2 * tx, _planeRow, vc + first + tx, _vPoint);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// M[ξ] = U[ξ]·V[ξ] for the block's <paramref name="tiles"/> tiles: one register tile per point and block of 8 output
+    /// channels, the point's V (C × 48 floats) reused from L1 by every channel block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Multiply(float* v, float* products, int tiles)
+    {
+        var args = new DirectConvArgs
+        {
+            Taps = _taps,
+            K = _c,
+            Base = _offsets,
+            Dest = _offsets,
+            Lanes = _fullLanes,
+            OutSize = BlockStride,
+            Rows = Rows,
+            Bias = _zeros,
+            Epilogue = Epilogue.Plain,
+        };
+        var run = _tileFor[(tiles + Lanes - 1) / Lanes];
+        for (int p = 0; p < Points; p++)
+        {
+            args.Source = v + p * _vPoint;
+            float* u = _u + (long)p * _mBlocks * _c * Rows;
+            float* product = products + p * _productPoint;
+            for (int k = 0; k < _mBlocks; k++)
+            {
+                args.Weights = u + (long)k * _c * Rows;
+                // The next two slices of U (C lines; past U's end at the last tiles, harmlessly). In a network U comes from
+                // memory, and one part reads all of it: 14×14 256→256, caches flushed between calls, p50 669 → 494 µs.
+                args.Prefetch = (byte*)(args.Weights + (long)_c * Rows);
+                args.Output = product + (long)k * Rows * BlockStride;
+                run(in args);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every output channel of tiles [<paramref name="t0"/>, <paramref name="t1"/>): each tile row's run of tiles in the
+    /// block into its two output rows, plus bias, residual and activation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TransformOutput(float* products, int t0, int t1)
+    {
+        long outPlane = (long)_h * _wOut;
+        var e = _epilogue;
+        bool relu = e.Activation == ActivationKind.Relu;
+        int ty0 = t0 / _tilesW, ty1 = (t1 - 1) / _tilesW;
+        for (int m = 0; m < _m; m++)
+        {
+            var bias = Vector512.Create(_packedBias[m]);
+            float* pm = products + (long)m * BlockStride - t0;
+            float* y = _yImage + m * outPlane;
+            for (int ty = ty0; ty <= ty1; ty++)
+            {
+                int oh = 2 * ty;
+                bool second = oh + 1 < _h;
+                int first = ty * _tilesW;
+                int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
+                for (int tx = tx0; tx < tx1; tx += Lanes)
+                {
+                    WinogradTransforms.Output(pm + first + tx, _productPoint, out var y00, out var y01, out var y10, out var y11);
+                    int cols = Math.Min(2 * (tx1 - tx), _wOut - 2 * tx);
+                    float* top = y + (long)oh * _wOut + 2 * tx;
+                    WinogradTransforms.Interleave(y00 + bias, y01 + bias, out var lo, out var hi);
+                    StoreRow(top, cols, lo, hi, e.HasResidual ? e.ResidualOffset : 0, relu);
+                    if (second)
+                    {
+                        WinogradTransforms.Interleave(y10 + bias, y11 + bias, out lo, out hi);
+                        StoreRow(top + _wOut, cols, lo, hi, e.HasResidual ? e.ResidualOffset : 0, relu);
+                    }
+                    if (!_reluOnly) ActivateStored(top, cols, second);
+                }
+            }
+        }
+    }
+
+    /// <summary>The activations other than Relu, applied to stored outputs (inlined above they would spill the tile's vectors around their calls).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private void ActivateStored(float* top, int cols, bool second)
+    {
+        _epilogue.ActivateInPlace(top, Math.Min(cols, 2 * Lanes));
+        if (second) _epilogue.ActivateInPlace(top + _wOut, Math.Min(cols, 2 * Lanes));
+    }
+
+    /// <summary>Stores <paramref name="cols"/> (1–32) outputs from two vectors, adding the residual (<paramref name="residual"/> floats from the output; 0 for none) and applying Relu.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* y, int cols, Vector512<float> lo, Vector512<float> hi, long residual, bool relu)
+    {
+        if (cols >= 2 * Lanes)
+        {
+            if (residual != 0)
+            {
+                lo += Vector512.Load(y + residual);
+                hi += Vector512.Load(y + Lanes + residual);
+            }
+            if (relu)
+            {
+                lo = Vector512.Max(lo, Vector512<float>.Zero);
+                hi = Vector512.Max(hi, Vector512<float>.Zero);
+            }
+            lo.Store(y);
+            hi.Store(y + Lanes);
+            return;
+        }
+        Store(y, Math.Min(cols, Lanes), lo, residual, relu);
+        if (cols > Lanes) Store(y + Lanes, cols - Lanes, hi, residual, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* y, int lanes, Vector512<float> v, long residual, bool relu)
+    {
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
+        if (residual != 0) v += Avx512F.MaskLoad(y + residual, mask, Vector512<float>.Zero);
+        if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+        Avx512F.MaskStore(y, mask, v);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Conv;
+
+namespace ModelGen.Runtime.Tests;
+
+/// <summary>
+/// The Winograd F(2×2, 3×3) Conv against the direct reference. The cases reach odd output sizes (a half tile at the
+/// right and bottom edges), tile rows longer than one vector (28 tiles) and blocks that start and end inside a tile row,
+/// one part and two, output channels that are not a multiple of the register tile's 8, asymmetric and zero pads, batch
+/// 2, each fused activation, no bias, and weights that arrive at run time (the fused residual: <see cref="ConvResidualTests"/>). Each case runs twice on
+/// different inputs, so stale data in the scratch cannot pass, and each is checked to be one the kernel takes. Tolerance:
+/// rel 1e-4, abs 1e-4, as for the other fp32 conv kernels (sums of up to 1,152 terms against double).
+/// </summary>
+public class WinogradConvTests
+{
+    private const float Rel = 1e-4f, Abs = 1e-4f;
+
+    public static TheoryData<int[], int[], int[], bool, string> Cases() => new()
+    {
+        // x shape, w shape, pads (begins..., ends...), bias, activation
+        { [1, 64, 28, 28], [64, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // ResNet-50's 28×28 stage, scaled down: 196 tiles in 5 blocks
+        { [1, 64, 56, 56], [24, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // 28 tiles a row: two vectors, the second partial
+        { [1, 64, 13, 13], [40, 64, 3, 3], [1, 1, 1, 1], false, "" },          // odd map: the last tile row and column half outside
+        { [2, 64, 9, 15], [20, 64, 3, 3], [0, 2, 1, 0], true, "LeakyRelu" },   // asymmetric pads, batch 2, 20 channels (last block 4)
+        { [1, 80, 14, 14], [17, 80, 3, 3], [0, 0, 0, 0], true, "Sigmoid" },    // unpadded: 12×12 outputs, 36 tiles
+        { [1, 128, 14, 14], [96, 128, 3, 3], [1, 1, 1, 1], true, "Clip" },     // 1,152 terms a sum
+        { [1, 64, 12, 12], [16, 64, 3, 3], [1, 1, 1, 1], true, "Tanh" },       // 36 tiles, 16 channels: under the split threshold, one part
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void WinogradConvMatchesReference(int[] xs, int[] ws, int[] pads, bool bias, string activation)
+    {
+        AssertTaken(xs, ws, pads);
+        ConvKernelCheck.Matches(xs, ws, 1, [1, 1], pads, [1, 1], bias, activation, runtimeWeights: false, Rel, Abs);
+    }
+
+    [Fact]
+    public void WinogradConvWithRuntimeWeights()
+    {
+        AssertTaken([1, 64, 20, 20], [48, 64, 3, 3], [1, 1, 1, 1]);
+        ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, Abs);
+    }
+
+    [Fact]
+    public void FactoryPicksWinogradForThreeByThreeStrideOne()
+    {
+        if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; the other kernels run these shapes
+        Assert.True(Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26]));    // ResNet-50's 28×28 3×3 (unpadded here)
+        Assert.True(Applies([1, 256, 14, 14], [256, 256, 3, 3], [1, 1], [1, 256, 14, 14]));    // its 14×14 3×3
+        Assert.False(Applies([1, 512, 7, 7], [512, 512, 3, 3], [1, 1], [1, 512, 7, 7]));       // 16 tiles: U streams from memory for too few
+        Assert.False(Applies([1, 128, 28, 28], [128, 128, 3, 3], [2, 2], [1, 128, 13, 13]));   // strided
+        Assert.False(Applies([1, 128, 28, 28], [128, 128, 5, 5], [1, 1], [1, 128, 24, 24]));   // 5×5
+        Assert.False(Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));     // 32 input channels: the transforms cost what they save
+    }
+
+    /// <summary>Fails when AVX-512 is there and the factory would not take the Winograd kernel for this case (else the case would test another kernel).</summary>
+    private static void AssertTaken(int[] xs, int[] ws, int[] pads)
+    {
+        if (!Avx512F.IsSupported) return;
+        Assert.True(Applies(xs, ws, [1, 1], Data.ConvOutputShape(xs, ws, [1, 1], pads, [1, 1])), "the case does not reach the Winograd kernel");
+    }
+
+    private static bool Applies(int[] xs, int[] ws, int[] strides, int[] ys) => ConvKernelCheck.Applies(WinogradConvKernel.Applies, xs, ws, strides, ys);
+}
