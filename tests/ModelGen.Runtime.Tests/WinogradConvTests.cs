@@ -42,6 +42,42 @@ public class WinogradConvTests
         ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, Abs);
     }
 
+    /// <summary>
+    /// Two Winograd convs in one plan share the executor's workspace (V and products of different sizes): the second must
+    /// not see the first's leftovers. Against the reference chain, rel and abs 1e-4 (the first conv's error feeds the second).
+    /// </summary>
+    [Fact]
+    public void TwoWinogradConvsShareTheWorkspace()
+    {
+        int[] xs = [1, 64, 28, 28], w1s = [96, 64, 3, 3], y1s = [1, 96, 28, 28], w2s = [72, 96, 3, 3], y2s = [1, 72, 26, 26];
+        AssertTaken(xs, w1s, [1, 1, 1, 1]);
+        AssertTaken(y1s, w2s, [0, 0, 0, 0]);
+        var x = Data.Random(11, Data.Count(xs), -2f, 2f);
+        var w1 = Data.Random(12, Data.Count(w1s), -0.2f, 0.2f);
+        var w2 = Data.Random(13, Data.Count(w2s), -0.2f, 0.2f);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw1 = plan.Weight("W1", w1, w1s);
+        int iw2 = plan.Weight("W2", w2, w2s);
+        int iy1 = plan.Arena("Y1", y1s);
+        int iy2 = plan.Arena("Y2", y2s);
+        plan.Output(iy2);
+        plan.Step("Conv", [ix, iw1], [iy1], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
+        plan.Step("Conv", [iy1, iw2], [iy2]);
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        executor.SetInput<float>(0, Data.Random(14, x.Length, -5f, 5f));
+        executor.Run();
+        executor.SetInput<float>(0, x);
+        executor.Run();
+        var y = new float[Data.Count(y2s)];
+        executor.GetOutput<float>(0, y);
+
+        var y1 = Reference.Conv(x, xs, w1, w1s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y1s).Select(v => Math.Max(v, 0f)).ToArray();
+        var expected = Reference.Conv(y1, y1s, w2, w2s, null, 1, [1, 1], [0, 0, 0, 0], [1, 1], y2s);
+        Data.Close(expected, y, Rel, Abs);
+    }
+
     [Fact]
     public void FactoryPicksWinogradForThreeByThreeStrideOne()
     {

@@ -28,6 +28,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
     private readonly Step[] _steps;
     private readonly NativeBuffer? _hostArena;
     private readonly List<NativeBuffer> _scratch = new();
+    private readonly StepWorkspace _workspace = new();
     private bool _disposed;
 
     /// <summary>A step: device launches, or a CPU kernel with the arena ranges it reads and writes.</summary>
@@ -65,6 +66,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
             {
                 _hostArena = new NativeBuffer(plan.ArenaBytes);
                 foreach (int i in fallbacks) BindCpu(i);
+                _workspace.Commit();
             }
             if (binder.TotalFloats >= int.MaxValue)
             {
@@ -98,7 +100,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
 
     private void BindCpu(int index)
     {
-        var context = new BindContext(_plan, index, _hostArena!.Pointer, _weights, _scratch);
+        var context = new BindContext(_plan, index, _hostArena!.Pointer, _weights, _scratch, _workspace);
         var step = _steps[index];
         step.Cpu = KernelFactory.Create(context);
         step.Reads = Ranges(_plan.Steps[index].Inputs);
@@ -185,6 +187,7 @@ internal sealed unsafe class DeviceExecutor : IModelExecutor
         _stream?.Dispose();
         _memory?.Dispose();
         _hostArena?.Dispose();
+        _workspace.Dispose();
         foreach (var buffer in _scratch) buffer.Dispose();
         _scratch.Clear();
     }

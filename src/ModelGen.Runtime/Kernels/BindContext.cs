@@ -12,9 +12,11 @@ internal sealed unsafe class BindContext
     private readonly byte* _arena;
     private readonly byte* _weights;
     private readonly List<NativeBuffer> _scratch;
+    private readonly StepWorkspace? _workspace;
 
-    public BindContext(ExecutionPlan plan, int stepIndex, byte* arena, ModelWeights weights, List<NativeBuffer> scratch)
+    public BindContext(ExecutionPlan plan, int stepIndex, byte* arena, ModelWeights weights, List<NativeBuffer> scratch, StepWorkspace? workspace = null)
     {
+        _workspace = workspace;
         Plan = plan;
         StepIndex = stepIndex;
         Step = plan.Steps[stepIndex];
@@ -90,6 +92,12 @@ internal sealed unsafe class BindContext
         _scratch.Add(buffer);
         return buffer.Pointer;
     }
+
+    /// <summary>
+    /// The executor's <see cref="StepWorkspace"/>, shared by every step: reserve while binding, read its pointer per run.
+    /// Contexts made only to ask a kernel whether it applies have none.
+    /// </summary>
+    public StepWorkspace Workspace => _workspace ?? throw new InvalidOperationException("this bind context has no workspace");
 
     /// <summary>An exception that names the step and says what is wrong.</summary>
     public ModelGenException Fail(string what) =>

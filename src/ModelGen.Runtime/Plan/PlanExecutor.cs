@@ -17,6 +17,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     private readonly ModelWeights _weights;
     private readonly NativeBuffer _arena;
     private readonly List<NativeBuffer> _scratch = new();
+    private readonly StepWorkspace _workspace = new();
     private readonly Kernel[] _kernels;
     private readonly ParallelCopy _copy = new();
     private bool _disposed;
@@ -43,9 +44,10 @@ public sealed unsafe class PlanExecutor : IModelExecutor
         {
             for (int i = 0; i < plan.Steps.Length; i++)
             {
-                var context = new BindContext(plan, i, _arena.Pointer, weights, _scratch);
+                var context = new BindContext(plan, i, _arena.Pointer, weights, _scratch, _workspace);
                 _kernels[i] = KernelFactory.Create(context);
             }
+            _workspace.Commit();
         }
         catch
         {
@@ -184,6 +186,7 @@ public sealed unsafe class PlanExecutor : IModelExecutor
     private void FreeMemory()
     {
         _arena.Dispose();
+        _workspace.Dispose();
         foreach (var buffer in _scratch) buffer.Dispose();
         _scratch.Clear();
     }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
+using ModelGen.Runtime.Memory;
 using ModelGen.Runtime.Threading;
 
 namespace ModelGen.Runtime.Kernels.Conv;
@@ -73,8 +74,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly long _planeFloats, _vPoint, _productPoint, _vPart, _productPart;
     private readonly float* _plane;          // [parts][planeFloats + slack]
     private readonly float* _u;              // [ξ][m block][c][Rows]
-    private readonly float* _v;              // [parts][ξ][c][BlockStride] (one, shared, when the map is one block)
-    private readonly float* _products;       // [parts][ξ][mPadded][BlockStride]
+    private readonly StepWorkspace _workspace; // [parts][ξ][c][BlockStride] V, then [parts][ξ][mPadded][BlockStride] products
     private readonly int* _taps;             // [c]: c · BlockStride
     private readonly int* _offsets;          // [v]: 16 · v, a vector's first tile
     private readonly int* _fullLanes;        // [Vectors]: 16
@@ -159,8 +159,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _productPoint = (long)_mPadded * BlockStride + PointSkew;
         _vPart = Points * _vPoint;
         _productPart = Points * _productPoint;
-        _v = (float*)context.Scratch(_parts * _vPart * 4);
-        _products = (float*)context.Scratch(_parts * _productPart * 4);
+        // V and the products live in the executor's shared workspace (rewritten by every run, so nothing is lost there).
+        _workspace = context.Workspace;
+        _workspace.Reserve(_parts * (_vPart + _productPart) * 4);
         _taps = (int*)context.Scratch((long)_c * 4);
         for (int c = 0; c < _c; c++) _taps[c] = c * BlockStride;
         _offsets = (int*)context.Scratch(Vectors * 4);
@@ -217,8 +218,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        float* v = _v + part * _vPart;
-        float* products = _products + part * _productPart;
+        float* v = (float*)_workspace.Pointer + part * _vPart;
+        float* products = (float*)_workspace.Pointer + _parts * _vPart + part * _productPart;
         int b0 = (int)((long)_tileBlocks * part / parts), b1 = (int)((long)_tileBlocks * (part + 1) / parts);
         for (int block = b0; block < b1; block++) RunBlock(part, v, products, block);
     }
