@@ -6,7 +6,8 @@ namespace ModelGen.Runtime.Memory;
 /// Scratch memory that all the steps of one executor share, for what a kernel writes and reads back within one run of
 /// its step (Winograd's transformed input and products, say). Kernels reserve their size while binding; the executor
 /// commits one buffer of the largest size after binding, and a kernel reads <see cref="Pointer"/> at the start of each
-/// run. Its contents are undefined when a step starts: nothing may be kept there from one run to the next.
+/// run. Its contents are undefined when a step starts: nothing may be kept there from one run to the next. One kernel
+/// (or one of its helpers) per step uses it, from its start; steps run one at a time, so they never overlap.
 /// </summary>
 /// <remarks>
 /// Why: a kernel's own scratch is written on every call but, in a network, touched by no other step, so it has left the

@@ -18,7 +18,7 @@ internal sealed unsafe class SubsampledInput
 {
     private readonly WindowGeometry _g;
     private readonly int _channels;
-    private readonly float* _buffers;
+    private readonly Memory.StepWorkspace _workspace; // the buffers: rewritten on every run, so they live in the shared workspace
 
     /// <summary>True for a 1×1 conv without pads, with a stride above 1, over at most two spatial dims.</summary>
     public static bool Applies(WindowGeometry g)
@@ -38,11 +38,12 @@ internal sealed unsafe class SubsampledInput
     {
         _g = g;
         _channels = channels;
-        _buffers = (float*)context.Scratch((long)buffers * channels * g.OutSize * 4);
+        _workspace = context.Workspace;
+        _workspace.Reserve((long)buffers * channels * g.OutSize * 4);
     }
 
-    /// <summary>Buffer <paramref name="index"/>: [channels, output pixels].</summary>
-    public float* Buffer(int index) => _buffers + (long)index * _channels * _g.OutSize;
+    /// <summary>Buffer <paramref name="index"/>: [channels, output pixels], valid during the current run.</summary>
+    public float* Buffer(int index) => (float*)_workspace.Pointer + (long)index * _channels * _g.OutSize;
 
     /// <summary>Writes output pixels [<paramref name="col0"/>, <paramref name="col1"/>) of every channel of <paramref name="x"/> into <paramref name="target"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
