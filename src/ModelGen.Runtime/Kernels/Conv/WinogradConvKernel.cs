@@ -12,10 +12,10 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// numbered row by row, and the tiles are taken in blocks of up to 48. For each block the kernel
 /// <list type="number">
 /// <item>transforms the block's input patches, channel by channel through a zero-bordered plane, into V[ξ][c][tile];</item>
-/// <item>multiplies, for each of the 16 points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed filters, [M × C], packed once)
-/// with <see cref="DirectConvTile"/> as the register tile: 8 output channels × 48 tiles, every lane a tile of the block
-/// whatever the map's width;</item>
-/// <item>transforms the products into the block's 2×2 outputs, adding bias and residual and applying the activation.</item>
+/// <item>multiplies, 64 output channels at a time and for each of the 16 points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed
+/// filters, [M × C], packed once) with <see cref="DirectConvTile"/> as the register tile: 8 output channels × 48 tiles,
+/// every lane a tile of the block whatever the map's width;</item>
+/// <item>transforms those products into the block's 2×2 outputs, adding bias and residual and applying the activation.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -80,7 +80,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly long _planeFloats, _vPoint, _productPoint, _vPart, _productPart;
     private readonly float* _plane;          // [parts][planeFloats + slack]
     private readonly float* _u;              // [ξ][m block][c][Rows]
-    private readonly StepWorkspace _workspace; // [parts][ξ][c][BlockStride] V, then [parts][ξ][mPadded][BlockStride] products
+    private readonly StepWorkspace _workspace; // [parts][ξ][c][BlockStride] V, then [parts][ξ][64 channels][BlockStride] products
     private readonly int* _taps;             // [c]: c · BlockStride
     private readonly int* _offsets;          // [v]: 16 · v, a vector's first tile
     private readonly int* _fullLanes;        // [Vectors]: 16
@@ -105,7 +105,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 
     /// <summary>
     /// Fewest 2×2 tiles (two vectors). A 7×7 map is 16: U (16 × 512 × 512 floats, 16 MB for 3×3 512→512) is read for
-    /// 16 tiles only and streams from memory; it measured 622–660 µs direct against 650–762 µs.
+    /// 16 tiles only and streams from memory; two cores, p50, direct against Winograd: 622–660 against 650–762 µs with
+    /// warm caches, 735 / 785 against 1329 / 1332 µs with the caches flushed between calls.
     /// </summary>
     private const int MinTiles = 2 * Lanes;
 
