@@ -7,9 +7,10 @@ namespace ModelGen.Runtime.Tests;
 /// <summary>
 /// The matrix-vector kernel (<see cref="Sgemv"/>) — each of its three code paths called directly on
 /// packed B — against a double-accumulating scalar reference, with every epilogue feature, sizes
-/// that leave partial panels and partial 4-panel groups, and sub-ranges of panels (as a parallel
-/// split computes them); then batch-1 Gemm/MatMul through the executor. Tolerance: rel 1e-4,
-/// abs 1e-5 (K up to 257 fp32 FMAs vs double sums). In the shared-pool collection: the big cases use
+/// that leave partial panels and partial 4-panel groups, a B small enough for 8-panel groups (196 × 128,
+/// 257 × 200: 8 + 4 + 1 panels) and one just too big for them (600 × 128), and sub-ranges of panels (as a
+/// parallel split computes them); then batch-1 Gemm/MatMul through the executor. Tolerance: rel 1e-4,
+/// abs 1e-5 (K up to 600 fp32 FMAs vs double sums). In the shared-pool collection: the big cases use
 /// the worker pool, and a pool busy with them would make other tests' "uses the pool" checks run inline.
 /// </summary>
 [Collection("SharedPool")]
@@ -25,7 +26,7 @@ public unsafe class SgemvTests
     public static TheoryData<Path, int, int, Features> Cases()
     {
         var data = new TheoryData<Path, int, int, Features>();
-        (int k, int n)[] sizes = [(1, 1), (1, 17), (2, 16), (7, 64), (33, 79), (128, 10), (196, 128), (257, 200)];
+        (int k, int n)[] sizes = [(1, 1), (1, 17), (2, 16), (7, 64), (33, 79), (128, 10), (196, 128), (257, 200), (600, 128)];
         foreach (var path in Enum.GetValues<Path>())
         {
             foreach (var (k, n) in sizes)
