@@ -78,6 +78,42 @@ public class WinogradConvTests
         Data.Close(expected, y, Rel, Abs);
     }
 
+    /// <summary>
+    /// A padded direct conv whose parts copy their own rows into the shared workspace, run after a Winograd conv that filled
+    /// the workspace with its products: the copy's borders must read as zeros again, not as the products. Against the
+    /// reference chain, rel and abs 1e-4.
+    /// </summary>
+    [Fact]
+    public void ADirectConvAfterAWinogradConvFindsItsBordersZero()
+    {
+        int[] xs = [1, 64, 30, 30], w1s = [16, 64, 3, 3], y1s = [1, 16, 30, 30], w2s = [64, 16, 3, 3], y2s = [1, 64, 30, 30];
+        AssertTaken(xs, w1s, [1, 1, 1, 1]);
+        if (Avx512F.IsSupported) Assert.False(Applies(y1s, w2s, [1, 1], y2s)); // 16 input channels: the direct kernel
+        var x = Data.Random(21, Data.Count(xs), -2f, 2f);
+        var w1 = Data.Random(22, Data.Count(w1s), -0.2f, 0.2f);
+        var w2 = Data.Random(23, Data.Count(w2s), -0.2f, 0.2f);
+        var plan = new TestPlan();
+        int ix = plan.Input("X", xs);
+        int iw1 = plan.Weight("W1", w1, w1s);
+        int iw2 = plan.Weight("W2", w2, w2s);
+        int iy1 = plan.Arena("Y1", y1s);
+        int iy2 = plan.Arena("Y2", y2s);
+        plan.Output(iy2);
+        plan.Step("Conv", [ix, iw1], [iy1], PlanAttribute.Ints("pads", 1, 1, 1, 1));
+        plan.Step("Conv", [iy1, iw2], [iy2], PlanAttribute.Ints("pads", 1, 1, 1, 1));
+        using var executor = plan.Executor(out var weights);
+        using var _ = weights;
+        executor.SetInput<float>(0, x);
+        executor.Run();
+        executor.Run();
+        var y = new float[Data.Count(y2s)];
+        executor.GetOutput<float>(0, y);
+
+        var y1 = Reference.Conv(x, xs, w1, w1s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y1s);
+        var expected = Reference.Conv(y1, y1s, w2, w2s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y2s);
+        Data.Close(expected, y, Rel, Abs);
+    }
+
     [Fact]
     public void FactoryPicksWinogradForThreeByThreeStrideOne()
     {

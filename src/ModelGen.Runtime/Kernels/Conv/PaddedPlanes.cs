@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -67,6 +68,21 @@ internal readonly unsafe struct PaddedPlanes
                 else SplitRow(from, to, iw0, g.PadBegin[2]);
             }
         }
+    }
+
+    /// <summary>
+    /// Zeroes padded rows [<paramref name="r0"/>, <paramref name="r1"/>] (all phases) of channels [<paramref name="c0"/>,
+    /// <paramref name="c1"/>) of 2-D planes: what a copy into memory that other steps also use must do first, so its borders
+    /// read as zeros again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ClearRows(float* padded, int c0, int c1, int r0, int r1)
+    {
+        r0 = Math.Max(r0, 0);
+        r1 = Math.Min(r1, _ph - 1);
+        if (r0 > r1) return;
+        nuint bytes = (nuint)((long)(r1 - r0 + 1) * RowFloats * 4);
+        for (int c = c0; c < c1; c++) NativeMemory.Clear(padded + c * PlaneFloats + (long)r0 * RowFloats, bytes);
     }
 
     /// <summary>Copies <paramref name="n"/> floats with vector moves, the last partial vector masked.</summary>
