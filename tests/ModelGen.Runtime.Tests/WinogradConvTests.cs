@@ -49,33 +49,9 @@ public class WinogradConvTests
     [Fact]
     public void TwoWinogradConvsShareTheWorkspace()
     {
-        int[] xs = [1, 64, 28, 28], w1s = [96, 64, 3, 3], y1s = [1, 96, 28, 28], w2s = [72, 96, 3, 3], y2s = [1, 72, 26, 26];
-        AssertTaken(xs, w1s, [1, 1, 1, 1]);
-        AssertTaken(y1s, w2s, [0, 0, 0, 0]);
-        var x = Data.Random(11, Data.Count(xs), -2f, 2f);
-        var w1 = Data.Random(12, Data.Count(w1s), -0.2f, 0.2f);
-        var w2 = Data.Random(13, Data.Count(w2s), -0.2f, 0.2f);
-        var plan = new TestPlan();
-        int ix = plan.Input("X", xs);
-        int iw1 = plan.Weight("W1", w1, w1s);
-        int iw2 = plan.Weight("W2", w2, w2s);
-        int iy1 = plan.Arena("Y1", y1s);
-        int iy2 = plan.Arena("Y2", y2s);
-        plan.Output(iy2);
-        plan.Step("Conv", [ix, iw1], [iy1], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"));
-        plan.Step("Conv", [iy1, iw2], [iy2]);
-        using var executor = plan.Executor(out var weights);
-        using var _ = weights;
-        executor.SetInput<float>(0, Data.Random(14, x.Length, -5f, 5f));
-        executor.Run();
-        executor.SetInput<float>(0, x);
-        executor.Run();
-        var y = new float[Data.Count(y2s)];
-        executor.GetOutput<float>(0, y);
-
-        var y1 = Reference.Conv(x, xs, w1, w1s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y1s).Select(v => Math.Max(v, 0f)).ToArray();
-        var expected = Reference.Conv(y1, y1s, w2, w2s, null, 1, [1, 1], [0, 0, 0, 0], [1, 1], y2s);
-        Data.Close(expected, y, Rel, Abs);
+        AssertTaken([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1]);
+        AssertTaken([1, 96, 28, 28], [72, 96, 3, 3], [0, 0, 0, 0]);
+        CheckChain([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1], [72, 96, 3, 3], [0, 0, 0, 0]);
     }
 
     /// <summary>
@@ -86,12 +62,21 @@ public class WinogradConvTests
     [Fact]
     public void ADirectConvAfterAWinogradConvFindsItsBordersZero()
     {
-        int[] xs = [1, 64, 30, 30], w1s = [16, 64, 3, 3], y1s = [1, 16, 30, 30], w2s = [64, 16, 3, 3], y2s = [1, 64, 30, 30];
-        AssertTaken(xs, w1s, [1, 1, 1, 1]);
-        if (Avx512F.IsSupported) Assert.False(Applies(y1s, w2s, [1, 1], y2s)); // 16 input channels: the direct kernel
-        var x = Data.Random(21, Data.Count(xs), -2f, 2f);
-        var w1 = Data.Random(22, Data.Count(w1s), -0.2f, 0.2f);
-        var w2 = Data.Random(23, Data.Count(w2s), -0.2f, 0.2f);
+        AssertTaken([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1]);
+        if (Avx512F.IsSupported) Assert.False(Applies([1, 16, 30, 30], [64, 16, 3, 3], [1, 1], [1, 64, 30, 30])); // 16 input channels: the direct kernel
+        CheckChain([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1], [64, 16, 3, 3], [1, 1, 1, 1]);
+    }
+
+    /// <summary>
+    /// Conv(<paramref name="w1s"/>) + Relu, then Conv(<paramref name="w2s"/>), both stride 1 without bias, in one plan (run
+    /// twice, the first time on other data), against the reference chain.
+    /// </summary>
+    private static void CheckChain(int[] xs, int[] w1s, int[] pads1, int[] w2s, int[] pads2)
+    {
+        int[] y1s = Data.ConvOutputShape(xs, w1s, [1, 1], pads1, [1, 1]), y2s = Data.ConvOutputShape(y1s, w2s, [1, 1], pads2, [1, 1]);
+        var x = Data.Random(xs.Sum(), Data.Count(xs), -2f, 2f);
+        var w1 = Data.Random(w1s.Sum(), Data.Count(w1s), -0.2f, 0.2f);
+        var w2 = Data.Random(w2s.Sum() + 1, Data.Count(w2s), -0.2f, 0.2f);
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);
         int iw1 = plan.Weight("W1", w1, w1s);
@@ -99,18 +84,19 @@ public class WinogradConvTests
         int iy1 = plan.Arena("Y1", y1s);
         int iy2 = plan.Arena("Y2", y2s);
         plan.Output(iy2);
-        plan.Step("Conv", [ix, iw1], [iy1], PlanAttribute.Ints("pads", 1, 1, 1, 1));
-        plan.Step("Conv", [iy1, iw2], [iy2], PlanAttribute.Ints("pads", 1, 1, 1, 1));
+        plan.Step("Conv", [ix, iw1], [iy1], PlanAttribute.Ints("pads", ConvTests.Longs(pads1)), PlanAttribute.String("activation", "Relu"));
+        plan.Step("Conv", [iy1, iw2], [iy2], PlanAttribute.Ints("pads", ConvTests.Longs(pads2)));
         using var executor = plan.Executor(out var weights);
         using var _ = weights;
-        executor.SetInput<float>(0, x);
+        executor.SetInput<float>(0, Data.Random(99, x.Length, -5f, 5f));
         executor.Run();
+        executor.SetInput<float>(0, x);
         executor.Run();
         var y = new float[Data.Count(y2s)];
         executor.GetOutput<float>(0, y);
 
-        var y1 = Reference.Conv(x, xs, w1, w1s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y1s);
-        var expected = Reference.Conv(y1, y1s, w2, w2s, null, 1, [1, 1], [1, 1, 1, 1], [1, 1], y2s);
+        var y1 = Reference.Conv(x, xs, w1, w1s, null, 1, [1, 1], pads1, [1, 1], y1s).Select(v => Math.Max(v, 0f)).ToArray();
+        var expected = Reference.Conv(y1, y1s, w2, w2s, null, 1, [1, 1], pads2, [1, 1], y2s);
         Data.Close(expected, y, Rel, Abs);
     }
 

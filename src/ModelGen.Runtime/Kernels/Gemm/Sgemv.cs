@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Conv;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
 
@@ -41,29 +42,20 @@ internal static unsafe class Sgemv
     {
         long panelSize = (long)NR * k;
         float rowBias = e.RowBias != null ? e.RowBias[row] : 0f;
-        Vector512<float>* sums = stackalloc Vector512<float>[GroupPanels];
+        Vector512<float>* sums = stackalloc Vector512<float>[2 * GroupPanels];
         int panel = panelBegin;
         if ((long)k * (panelEnd - panelBegin) * NR <= WideMaxFloats)
         {
-            Vector512<float>* wide = stackalloc Vector512<float>[2 * GroupPanels];
             for (; panel + 2 * GroupPanels <= panelEnd; panel += 2 * GroupPanels)
             {
-                Dot512x8(x, xStride, packedB + panel * panelSize, panelSize, k, wide);
-                for (int i = 0; i < 2 * GroupPanels; i++)
-                {
-                    int col = (panel + i) * NR;
-                    Store512(y + col, wide[i], n - col, col, rowBias, e);
-                }
+                DotPanels512<Count8>(x, xStride, packedB + panel * panelSize, panelSize, k, sums);
+                StoreSums(y, sums, 2 * GroupPanels, panel, n, rowBias, e);
             }
         }
         for (; panel + GroupPanels <= panelEnd; panel += GroupPanels)
         {
-            Dot512x4(x, xStride, packedB + panel * panelSize, panelSize, k, sums);
-            for (int i = 0; i < GroupPanels; i++)
-            {
-                int col = (panel + i) * NR;
-                Store512(y + col, sums[i], n - col, col, rowBias, e); // only the row's last panel can be partial
-            }
+            DotPanels512<Count4>(x, xStride, packedB + panel * panelSize, panelSize, k, sums);
+            StoreSums(y, sums, GroupPanels, panel, n, rowBias, e);
         }
         for (; panel < panelEnd; panel++)
         {
@@ -72,62 +64,28 @@ internal static unsafe class Sgemv
         }
     }
 
+    /// <summary>Stores the sums of <paramref name="count"/> panels from <paramref name="panel"/> on; only the row's last panel can be partial.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSums(float* y, Vector512<float>* sums, int count, int panel, int n, float rowBias, in Epilogue e)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            int col = (panel + i) * NR;
+            Store512(y + col, sums[i], n - col, col, rowBias, e);
+        }
+    }
+
     // The dot loops live in their own call-free methods: in a method that also calls (the epilogue's
     // edge path), the JIT treats the accumulators as live across calls (every vector register is
     // caller-saved) and spilled three of them to the stack inside the loop, halving the speed.
 
-    /// <summary>Four panels at once: 4 streams of B, two accumulator sets over alternating k (8 independent FMA chains).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot512x4(float* x, long xStride, float* b0, long panelSize, int k, Vector512<float>* sums)
-    {
-        float* b1 = b0 + panelSize;
-        float* b2 = b1 + panelSize;
-        float* b3 = b2 + panelSize;
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
-        long o = 0;
-        int p = 0;
-        for (; p + 1 < k; p += 2)
-        {
-            var xa = Vector512.Create(x[0]);
-            var xb = Vector512.Create(x[xStride]);
-            c0 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b0 + o), c0);
-            c1 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b1 + o), c1);
-            c2 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b2 + o), c2);
-            c3 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b3 + o), c3);
-            d0 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b0 + o + NR), d0);
-            d1 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b1 + o + NR), d1);
-            d2 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b2 + o + NR), d2);
-            d3 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b3 + o + NR), d3);
-            x += 2 * xStride;
-            o += 2 * NR;
-        }
-        if (p < k)
-        {
-            var xa = Vector512.Create(x[0]);
-            c0 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b0 + o), c0);
-            c1 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b1 + o), c1);
-            c2 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b2 + o), c2);
-            c3 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b3 + o), c3);
-        }
-        sums[0] = c0 + d0;
-        sums[1] = c1 + d1;
-        sums[2] = c2 + d2;
-        sums[3] = c3 + d3;
-    }
-
     /// <summary>
-    /// Most floats of B for which the kernel runs eight panels at once (<see cref="Dot512x8"/>): 256 KB, a product that
-    /// stays on one core and reads B from L2. Sixteen load streams and chains keep more of L2's lines in flight than
-    /// eight: mlp-196-128-10 at batch 1 (196 × 128, 100 KB), four alternating pairs, 0.89 / 0.90 / 0.94 / 0.93 → 0.87 /
-    /// 0.87 / 0.90 / 0.88 µs per call. For a bigger B, split over the cores and streamed from L3 or memory, it measured
-    /// slower (mlp-784 at batch 1, 18.7 / 21.3 / 21.6 → 21.8 / 21.7 / 22.9 µs).
+    /// <typeparamref name="TP"/> (4 or 8) panels at once: that many streams of B, two accumulator sets over alternating k
+    /// (8 or 16 independent FMA chains). <typeparamref name="TP"/> is a type parameter so each width is compiled with its
+    /// accumulators in registers and the other width's lines dropped.
     /// </summary>
-    private const long WideMaxFloats = 64 * 1024;
-
-    /// <summary>Eight panels at once: 8 streams of B, two accumulator sets over alternating k (16 chains), each column summed as in <see cref="Dot512x4"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Dot512x8(float* x, long xStride, float* b0, long panelSize, int k, Vector512<float>* sums)
+    private static void DotPanels512<TP>(float* x, long xStride, float* b0, long panelSize, int k, Vector512<float>* sums) where TP : struct, ICount
     {
         float* b1 = b0 + panelSize, b2 = b1 + panelSize, b3 = b2 + panelSize;
         float* b4 = b3 + panelSize, b5 = b4 + panelSize, b6 = b5 + panelSize, b7 = b6 + panelSize;
@@ -143,18 +101,24 @@ internal static unsafe class Sgemv
             c1 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b1 + o), c1);
             c2 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b2 + o), c2);
             c3 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b3 + o), c3);
-            c4 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b4 + o), c4);
-            c5 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b5 + o), c5);
-            c6 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b6 + o), c6);
-            c7 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b7 + o), c7);
+            if (TP.N > 4)
+            {
+                c4 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b4 + o), c4);
+                c5 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b5 + o), c5);
+                c6 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b6 + o), c6);
+                c7 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b7 + o), c7);
+            }
             d0 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b0 + o + NR), d0);
             d1 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b1 + o + NR), d1);
             d2 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b2 + o + NR), d2);
             d3 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b3 + o + NR), d3);
-            d4 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b4 + o + NR), d4);
-            d5 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b5 + o + NR), d5);
-            d6 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b6 + o + NR), d6);
-            d7 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b7 + o + NR), d7);
+            if (TP.N > 4)
+            {
+                d4 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b4 + o + NR), d4);
+                d5 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b5 + o + NR), d5);
+                d6 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b6 + o + NR), d6);
+                d7 = Avx512F.FusedMultiplyAdd(xb, Vector512.Load(b7 + o + NR), d7);
+            }
             x += 2 * xStride;
             o += 2 * NR;
         }
@@ -165,17 +129,36 @@ internal static unsafe class Sgemv
             c1 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b1 + o), c1);
             c2 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b2 + o), c2);
             c3 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b3 + o), c3);
-            c4 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b4 + o), c4);
-            c5 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b5 + o), c5);
-            c6 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b6 + o), c6);
-            c7 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b7 + o), c7);
+            if (TP.N > 4)
+            {
+                c4 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b4 + o), c4);
+                c5 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b5 + o), c5);
+                c6 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b6 + o), c6);
+                c7 = Avx512F.FusedMultiplyAdd(xa, Vector512.Load(b7 + o), c7);
+            }
         }
-        sums[0] = c0 + d0; sums[1] = c1 + d1; sums[2] = c2 + d2; sums[3] = c3 + d3;
-        sums[4] = c4 + d4; sums[5] = c5 + d5; sums[6] = c6 + d6; sums[7] = c7 + d7;
+        sums[0] = c0 + d0;
+        sums[1] = c1 + d1;
+        sums[2] = c2 + d2;
+        sums[3] = c3 + d3;
+        if (TP.N <= 4) return;
+        sums[4] = c4 + d4;
+        sums[5] = c5 + d5;
+        sums[6] = c6 + d6;
+        sums[7] = c7 + d7;
     }
 
     /// <summary>
-    /// A lone panel, with the same two chains (even k, odd k) as <see cref="Dot512x4"/>: every column of
+    /// Most floats of B for which the kernel runs eight panels at once (<see cref="DotPanels512{TP}"/> with eight): 256 KB,
+    /// a product that stays on one core and reads B from L2. Sixteen load streams and chains keep more of L2's lines in flight than
+    /// eight: mlp-196-128-10 at batch 1 (196 × 128, 100 KB), four alternating pairs, 0.89 / 0.90 / 0.94 / 0.93 → 0.87 /
+    /// 0.87 / 0.90 / 0.88 µs per call. For a bigger B, split over the cores and streamed from L3 or memory, it measured
+    /// slower (mlp-784 at batch 1, 18.7 / 21.3 / 21.6 → 21.8 / 21.7 / 22.9 µs).
+    /// </summary>
+    private const long WideMaxFloats = 64 * 1024;
+
+    /// <summary>
+    /// A lone panel, with the same two chains (even k, odd k) as <see cref="DotPanels512{TP}"/>: every column of
     /// a row is then summed in the same order wherever its panel falls, so equal columns give bit-equal
     /// results (a softmax over huge, equal logits — constant-weight test models — stays exactly uniform).
     /// </summary>
