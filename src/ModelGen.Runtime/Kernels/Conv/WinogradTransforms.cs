@@ -106,44 +106,27 @@ internal static unsafe class WinogradTransforms
     public static void Output(float* m, long pointStride,
         out Vector512<float> y00, out Vector512<float> y01, out Vector512<float> y10, out Vector512<float> y11)
     {
-        // Rows first: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j.
-        Vector512<float> s00, s01, s02, s03, s10, s11, s12, s13;
-        {
-            var m0 = Vector512.Load(m);
-            var m1 = Vector512.Load(m + 4 * pointStride);
-            var m2 = Vector512.Load(m + 8 * pointStride);
-            var m3 = Vector512.Load(m + 12 * pointStride);
-            s00 = m0 + m1 + m2;
-            s10 = m1 - m2 - m3;
-        }
-        {
-            var m0 = Vector512.Load(m + pointStride);
-            var m1 = Vector512.Load(m + 5 * pointStride);
-            var m2 = Vector512.Load(m + 9 * pointStride);
-            var m3 = Vector512.Load(m + 13 * pointStride);
-            s01 = m0 + m1 + m2;
-            s11 = m1 - m2 - m3;
-        }
-        {
-            var m0 = Vector512.Load(m + 2 * pointStride);
-            var m1 = Vector512.Load(m + 6 * pointStride);
-            var m2 = Vector512.Load(m + 10 * pointStride);
-            var m3 = Vector512.Load(m + 14 * pointStride);
-            s02 = m0 + m1 + m2;
-            s12 = m1 - m2 - m3;
-        }
-        {
-            var m0 = Vector512.Load(m + 3 * pointStride);
-            var m1 = Vector512.Load(m + 7 * pointStride);
-            var m2 = Vector512.Load(m + 11 * pointStride);
-            var m3 = Vector512.Load(m + 15 * pointStride);
-            s03 = m0 + m1 + m2;
-            s13 = m1 - m2 - m3;
-        }
+        // Rows first: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j (point ξ = 4i + j holds mij).
+        OutputColumn(m, pointStride, out var s00, out var s10);
+        OutputColumn(m + pointStride, pointStride, out var s01, out var s11);
+        OutputColumn(m + 2 * pointStride, pointStride, out var s02, out var s12);
+        OutputColumn(m + 3 * pointStride, pointStride, out var s03, out var s13);
         y00 = s00 + s01 + s02;
         y01 = s01 - s02 - s03;
         y10 = s10 + s11 + s12;
         y11 = s11 - s12 - s13;
+    }
+
+    /// <summary>Column j of Aᵀ M: from points j, 4 + j, 8 + j, 12 + j (at <paramref name="m"/>, every 4 points), s0j and s1j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputColumn(float* m, long pointStride, out Vector512<float> s0, out Vector512<float> s1)
+    {
+        var m0 = Vector512.Load(m);
+        var m1 = Vector512.Load(m + 4 * pointStride);
+        var m2 = Vector512.Load(m + 8 * pointStride);
+        var m3 = Vector512.Load(m + 12 * pointStride);
+        s0 = m0 + m1 + m2;
+        s1 = m1 - m2 - m3;
     }
 
     /// <summary>Lane l of the left outputs and lane l of the right ones side by side: output columns 2l and 2l + 1, as two vectors (lanes 0–7, then 8–15).</summary>
