@@ -178,10 +178,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// <summary>Channels of group <paramref name="grp"/> in whole vectors: 64, or fewer for the last.</summary>
     private int GroupWidth(int grp) => Math.Min(GroupChannels, (_m - grp * GroupChannels + ChannelTile.Lanes - 1) / ChannelTile.Lanes * ChannelTile.Lanes);
 
-    private void PackBias()
-    {
-        for (int j = 0; j < _mPadded; j++) _packedBias[j] = _bias != null && j < _m ? _bias[j] : 0f;
-    }
+    private void PackBias() => ConvShape.PadBias(_bias, _m, _packedBias, _mPadded);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()

@@ -38,6 +38,15 @@ internal sealed class ConvShape
         return context.FloatInput(2);
     }
 
+    /// <summary>
+    /// target[j] = bias[j] for the <paramref name="m"/> output channels and 0 up to <paramref name="padded"/> (and 0 for
+    /// all of them without a bias): the per-channel start of kernels that compute output channels in whole vectors.
+    /// </summary>
+    public static unsafe void PadBias(float* bias, int m, float* target, int padded)
+    {
+        for (int j = 0; j < padded; j++) target[j] = bias != null && j < m ? bias[j] : 0f;
+    }
+
     /// <exception cref="ModelGenException">The shapes or the group count do not fit together.</exception>
     public static ConvShape Bind(BindContext context)
     {

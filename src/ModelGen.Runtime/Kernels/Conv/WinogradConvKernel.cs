@@ -200,10 +200,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         }
     }
 
-    private void PackBias()
-    {
-        for (int m = 0; m < _mPadded; m++) _packedBias[m] = _bias != null && m < _m ? _bias[m] : 0f;
-    }
+    private void PackBias() => ConvShape.PadBias(_bias, _m, _packedBias, _mPadded);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute()
