@@ -18,7 +18,7 @@ public class WinogradConvTests
     public static TheoryData<int[], int[], int[], bool, string> Cases() => new()
     {
         // x shape, w shape, pads (begins..., ends...), bias, activation
-        { [1, 64, 28, 28], [64, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // ResNet-50's 28×28 stage, scaled down: 196 tiles in 5 blocks
+        { [1, 64, 28, 28], [64, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // ResNet-50's 28×28 stage, scaled down: 98 tiles a part, blocks of 2, 2 and 3 vectors
         { [1, 64, 56, 56], [24, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // 28 tiles a row: two vectors, the second partial
         { [1, 64, 13, 13], [40, 64, 3, 3], [1, 1, 1, 1], false, "" },          // odd map: the last tile row and column half outside
         { [2, 64, 9, 15], [20, 64, 3, 3], [0, 2, 1, 0], true, "LeakyRelu" },   // asymmetric pads, batch 2, 20 channels (last block 4)
