@@ -26,8 +26,8 @@ public class ChannelTileConvTests
         { [1, 32, 13, 11], [70, 32, 3, 3], [1, 1], [0, 0, 0, 0], [1, 1], true, "" },             // 99 pixels, unpadded (read in place), last group 16
         { [1, 128, 5, 5], [96, 128, 1, 1], [1, 1], [0, 0, 0, 0], [1, 1], false, "Relu" },        // 25 pixels, last group 32
         { [1, 64, 28, 28], [256, 64, 1, 1], [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },        // strided 1×1 read in place, 4 groups over the parts
-        { [2, 160, 14, 14], [136, 160, 1, 1], [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },      // strided 1×1 onto 7×7: each part's copy on the output grid, batch 2
-        { [1, 128, 17, 16], [64, 128, 1, 1], [3, 3], [0, 0, 0, 0], [1, 1], false, "" },          // stride 3 onto 6×6 (36 pixels): the copy element by element
+        { [2, 160, 14, 14], [136, 160, 1, 1], [2, 2], [0, 0, 0, 0], [1, 1], true, "Relu" },      // strided 1×1 onto 7×7 read in place, batch 2
+        { [1, 128, 17, 16], [64, 128, 1, 1], [3, 3], [0, 0, 0, 0], [1, 1], false, "" },          // stride 3 onto 6×6
         { [1, 24, 12, 12], [80, 24, 3, 3], [1, 1], [2, 1, 0, 2], [2, 2], true, "LeakyRelu" },    // dilation 2, asymmetric pads
         { [1, 48, 30], [72, 48, 5], [2], [2, 1], [1], true, "Relu" },                            // 1-D
         { [1, 16, 5, 6, 7], [64, 16, 3, 3, 3], [1, 1, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1], true, "" }, // 3-D

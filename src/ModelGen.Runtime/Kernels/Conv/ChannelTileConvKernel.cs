@@ -36,7 +36,6 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private readonly int _batch, _channels, _m, _k, _groups, _mPadded;
     private readonly int _pd, _ph, _pw;       // the (padded) input's extents that the offsets index
     private readonly bool _readsInPlace;      // no pads: the tiles read the input itself
-    private readonly SubsampledInput? _subsampled; // a strided 1×1 conv's input on the output grid, one copy per part
     private readonly float* _padded;          // otherwise its zero-bordered copies, one per part: [parts][channels][plane]
     private readonly PaddedPlanes _planes;    // their layout
     private readonly int* _taps;              // [K]
@@ -61,16 +60,6 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// warm): at 28×28 it only ties (3×3 128→128 0.62–0.66 ms both ways) or loses (1×1 128→512 0.30 → 0.36 ms).
     /// </summary>
     private const int MaxPixels = 196;
-
-    /// <summary>
-    /// Most output pixels of a strided, unpadded 1×1 conv whose input each part first copies onto the output grid
-    /// (<see cref="SubsampledInput"/>); larger maps read the input in place. On a 7×7 map a tile's 6 pixels span two
-    /// output rows, so in place each tap's broadcasts touch two input rows four planes' worth apart; on the grid they are
-    /// one line. Two cores, p50, ResNet-50's shortcuts, in place → copied: 1×1/2 1024→2048 onto 7×7 728–752 → 631–633 µs
-    /// (input just written: 833–854 → 696–834 µs), 1024→1024 onto 7×7 327–389 → 318–366 µs; onto 14×14 the copy gained
-    /// nothing (512→1024: 643–652 → 631–646 µs) and lost with the input just written (751–812 → 779–989 µs).
-    /// </summary>
-    private const int MaxSubsampledPixels = 64;
 
     /// <summary>Fewest output channels: one whole tile of 4 channel vectors.</summary>
     private const int MinChannels = GroupChannels;
@@ -127,25 +116,15 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _planes = new PaddedPlanes(g, _pd, _ph, _pw, 1);
 
         _taps = (int*)context.Scratch((long)_k * 4);
+        g.TapOffsets(_taps, _channels, _pd, _ph, _pw);
         int pixels = g.OutSize;
         _base = (int*)context.Scratch((long)pixels * 4);
-        bool subsample = SubsampledInput.Applies(g) && pixels <= MaxSubsampledPixels;
-        if (subsample)
+        int i = 0;
+        for (int od = 0; od < g.Out[0]; od++)
+        for (int oh = 0; oh < g.Out[1]; oh++)
+        for (int ow = 0; ow < g.Out[2]; ow++)
         {
-            // The tiles read a copy of the input on the output grid: channel c of pixel p at c · pixels + p.
-            for (int c = 0; c < _channels; c++) _taps[c] = c * pixels;
-            for (int p = 0; p < pixels; p++) _base[p] = p;
-        }
-        else
-        {
-            g.TapOffsets(_taps, _channels, _pd, _ph, _pw);
-            int i = 0;
-            for (int od = 0; od < g.Out[0]; od++)
-            for (int oh = 0; oh < g.Out[1]; oh++)
-            for (int ow = 0; ow < g.Out[2]; ow++)
-            {
-                _base[i++] = (int)(((long)od * g.Stride[0] * _ph + oh * g.Stride[1]) * _pw + ow * g.Stride[2]);
-            }
+            _base[i++] = (int)(((long)od * g.Stride[0] * _ph + oh * g.Stride[1]) * _pw + ow * g.Stride[2]);
         }
 
         _groups = (_m + GroupChannels - 1) / GroupChannels;
@@ -166,7 +145,6 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         // Yᵀ is rewritten on every run, so it lives in the executor's shared workspace, warm from the steps before.
         _workspace = context.Workspace;
         _workspace.Reserve((long)_parts * pixels * GroupChannels * 4);
-        if (subsample) _subsampled = new SubsampledInput(context, g, _channels, _parts, (long)_parts * pixels * GroupChannels);
         // Zeroed once: the borders stay zero, the copies write only the interior.
         if (!_readsInPlace) _padded = (float*)context.Scratch(_parts * _channels * _planes.PlaneFloats * 4);
 
@@ -232,12 +210,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     {
         float* yT = (float*)_workspace.Pointer + (long)part * _g.OutSize * GroupChannels;
         float* source = _x;
-        if (_subsampled != null)
-        {
-            source = _subsampled.Buffer(part);
-            _subsampled.Columns(_x, source, 0, _g.OutSize);
-        }
-        else if (!_readsInPlace)
+        if (!_readsInPlace)
         {
             source = _padded + part * _channels * _planes.PlaneFloats;
             _planes.Copy(_x, source, 0, _channels);

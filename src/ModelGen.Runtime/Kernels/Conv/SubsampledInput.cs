@@ -19,7 +19,6 @@ internal sealed unsafe class SubsampledInput
     private readonly WindowGeometry _g;
     private readonly int _channels;
     private readonly Memory.StepWorkspace _workspace; // the buffers: rewritten on every run, so they live in the shared workspace
-    private readonly long _offset;                    // floats into the workspace where the buffers start (the kernel's own scratch comes first)
 
     /// <summary>True for a 1×1 conv without pads, with a stride above 1, over at most two spatial dims.</summary>
     public static bool Applies(WindowGeometry g)
@@ -34,21 +33,17 @@ internal sealed unsafe class SubsampledInput
         return strided;
     }
 
-    /// <summary>
-    /// Allocates <paramref name="buffers"/> subsampled copies of <paramref name="channels"/> channels in the step's workspace,
-    /// from <paramref name="offsetFloats"/> floats in (past what the kernel keeps there itself).
-    /// </summary>
-    public SubsampledInput(BindContext context, WindowGeometry g, int channels, int buffers, long offsetFloats = 0)
+    /// <summary>Allocates <paramref name="buffers"/> subsampled copies of <paramref name="channels"/> channels.</summary>
+    public SubsampledInput(BindContext context, WindowGeometry g, int channels, int buffers)
     {
         _g = g;
         _channels = channels;
-        _offset = (offsetFloats + 15) & ~15L;
         _workspace = context.Workspace;
-        _workspace.Reserve((_offset + (long)buffers * channels * g.OutSize) * 4);
+        _workspace.Reserve((long)buffers * channels * g.OutSize * 4);
     }
 
     /// <summary>Buffer <paramref name="index"/>: [channels, output pixels], valid during the current run.</summary>
-    public float* Buffer(int index) => (float*)_workspace.Pointer + _offset + (long)index * _channels * _g.OutSize;
+    public float* Buffer(int index) => (float*)_workspace.Pointer + (long)index * _channels * _g.OutSize;
 
     /// <summary>Writes output pixels [<paramref name="col0"/>, <paramref name="col1"/>) of every channel of <paramref name="x"/> into <paramref name="target"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
