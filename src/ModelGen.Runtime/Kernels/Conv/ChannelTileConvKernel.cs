@@ -7,11 +7,10 @@ namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
 /// Conv for small output maps with many channels (ResNet-50's 14×14 and 7×7 stages, and its strided 3×3 onto 28×28),
-/// computed directly with the output
-/// channels along the vector: each <see cref="ChannelTile"/> holds up to 6 pixels × 64 channels and reads, per tap, 4
-/// vectors of packed weights and one broadcast input scalar per pixel, straight from the (zero-bordered, where the conv
-/// pads) input. The tiles write one channel group's Yᵀ [pixels, 64]; every 16 finished pixels are transposed on into Y,
-/// adding a fused residual and applying the activation on the way.
+/// computed directly with the output channels along the vector: each <see cref="ChannelTile"/> holds up to 6 pixels × 64
+/// channels and reads, per tap, 4 vectors of packed weights and one broadcast input scalar per pixel, straight from the
+/// (zero-bordered, where the conv pads) input. The tiles write one channel group's Yᵀ [pixels, 64]; every 16 finished
+/// pixels are transposed on into Y, adding a fused residual and applying the activation on the way.
 /// </summary>
 /// <remarks>
 /// Why: with pixels along the vector (<see cref="DirectConvKernel"/>, SGEMM with pixels as columns) a 14×14 map fills
