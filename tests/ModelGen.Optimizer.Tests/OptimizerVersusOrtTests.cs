@@ -14,7 +14,7 @@ public class OptimizerVersusOrtTests
 {
     private const double Tolerance = 1e-4;
 
-    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm", "ResidualCnn", "FireModules" };
+    public static TheoryData<string> Models => new() { "Mlp", "MatMulMlp", "SmallCnn", "ConvBatchNorm", "ResidualCnn", "ResidualReadTwice", "FireModules" };
 
     private static TestModels Make(string name) => name switch
     {
@@ -23,6 +23,7 @@ public class OptimizerVersusOrtTests
         "SmallCnn" => TestModels.SmallCnn(),
         "ConvBatchNorm" => TestModels.ConvBatchNorm(),
         "ResidualCnn" => TestModels.ResidualCnn(),
+        "ResidualReadTwice" => TestModels.ResidualReadTwice(),
         "FireModules" => TestModels.FireModules(),
         _ => throw new ArgumentException(name),
     };

@@ -147,6 +147,25 @@ internal sealed class TestModels
     }
 
     /// <summary>
+    /// A residual that is read again after its Conv: Conv → Add(stem) → Relu fuses the stem into the Conv as its residual,
+    /// and a later Add reads the stem once more, so the Conv must not write its output over the stem's bytes.
+    /// </summary>
+    public static TestModels ResidualReadTwice(int seed = 8)
+    {
+        var m = new TestModels(seed);
+        var x = m.Input("x", 1, 4, 9, 9);
+        var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
+        var stem = m.Node("Relu", new[] { m.Node("Conv", new[] { x, m.Weight("stem.w", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight("stem.b", new[] { 8 }, 0.1f) }, pad1) });
+        var a = m.Node("Relu", new[] { m.Node("Conv", new[] { stem, m.Weight("a1.w", new[] { 8, 8, 3, 3 }, 0.2f), m.Weight("a1.b", new[] { 8 }, 0.1f) }, pad1) });
+        a = m.Node("Conv", new[] { a, m.Weight("a2.w", new[] { 8, 8, 1, 1 }, 0.3f), m.Weight("a2.b", new[] { 8 }, 0.1f) });
+        a = m.Node("Relu", new[] { m.Node("Add", new[] { a, stem }) });
+        var again = m.Node("Add", new[] { a, stem });
+        var pooled = m.Node("Flatten", new[] { m.Node("GlobalAveragePool", new[] { again }) });
+        var y = m.Node("Gemm", new[] { pooled, m.Weight("fc.w", new[] { 10, 8 }, 0.5f), m.Weight("fc.b", new[] { 10 }, 0.1f) }, OnnxAttribute.OfInt("transB", 1));
+        return m.Output(y);
+    }
+
+    /// <summary>
     /// Two SqueezeNet fire modules (squeeze 1×1, then 1×1 and 3×3 expands concatenated on channels): the first
     /// concatenates its expands in the order they are computed, the second in the reverse order.
     /// </summary>

@@ -105,9 +105,31 @@ internal static class PlanBuilder
         weights.SetLength(MemoryPlanner.AlignUp(weights.Length));
         var weightBytes = weights.ToArray();
 
-        // Arena: everything else.
-        var arenaValues = slotOrder.Where(v => !weightOffsets.ContainsKey(v) && !views.ContainsKey(v)).ToList();
         var infos = slotOrder.ToDictionary(v => v, v => InfoOf(graph, v, sourcePath), StringComparer.Ordinal);
+
+        // A fused residual that its Conv reads last lends the Conv's output its bytes (InPlaceResidual): the two are placed
+        // as one tensor, live from the residual's first step to the output's last. Node order makes chains (a ResNet stage's
+        // blocks each add the previous block's output) resolve front to back.
+        var placedElsewhere = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in graph.Inputs) placedElsewhere.Add(input.Name);
+        foreach (var output in graph.Outputs) placedElsewhere.Add(output.Name);
+        foreach (var (input, view) in views)
+        {
+            placedElsewhere.Add(input);
+            placedElsewhere.Add(view.Output);
+        }
+        for (int s = 0; s < graph.Nodes.Count; s++) if (fillOnce[s]) placedElsewhere.UnionWith(graph.Nodes[s].Outputs);
+        var sharesWith = InPlaceResidual.Find(graph, v => last[slotIds[v]], placedElsewhere, v => ByteLength(infos[v]));
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (output, residual) in sharesWith)
+        {
+            string root = owner.TryGetValue(residual, out var r) ? r : residual;
+            owner[output] = root;
+            last[slotIds[root]] = Math.Max(last[slotIds[root]], last[slotIds[output]]);
+        }
+
+        // Arena: everything else.
+        var arenaValues = slotOrder.Where(v => !weightOffsets.ContainsKey(v) && !views.ContainsKey(v) && !owner.ContainsKey(v)).ToList();
         var requests = arenaValues.Select(v =>
         {
             int id = slotIds[v];
@@ -118,6 +140,7 @@ internal static class PlanBuilder
         var arenaOffset = new Dictionary<string, long>(StringComparer.Ordinal);
         for (int i = 0; i < arenaValues.Count; i++) arenaOffset[arenaValues[i]] = arenaOffsets[i];
         foreach (var (input, view) in views) arenaOffset[input] = arenaOffset[view.Output] + view.ByteOffset;
+        foreach (var (output, root) in owner) arenaOffset[output] = arenaOffset[root];
 
         var slots = slotOrder.Select((v, id) =>
         {

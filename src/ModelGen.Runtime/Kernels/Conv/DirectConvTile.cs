@@ -137,16 +137,17 @@ internal static unsafe class DirectConvTile
         int rows = a.Rows, n = a.OutSize;
         float* y = a.Output;
         bool relu = a.Epilogue.Activation == ActivationKind.Relu;
-        long residual = a.Epilogue.HasResidual ? a.Epilogue.ResidualOffset : 0;
+        bool residual = a.Epilogue.HasResidual;
+        long residualOffset = a.Epilogue.ResidualOffset;
         float* keep = a.Keep;
-        StoreRow<TV>(y, a.Dest, a.Lanes, keep, relu, residual, a00, a01, a02, a03);
-        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, keep, relu, residual, a10, a11, a12, a13);
-        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, keep, relu, residual, a20, a21, a22, a23);
-        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, keep, relu, residual, a30, a31, a32, a33);
-        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, keep, relu, residual, a40, a41, a42, a43);
-        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, keep, relu, residual, a50, a51, a52, a53);
-        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, keep, relu, residual, a60, a61, a62, a63);
-        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, keep, relu, residual, a70, a71, a72, a73);
+        StoreRow<TV>(y, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a00, a01, a02, a03);
+        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a10, a11, a12, a13);
+        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a20, a21, a22, a23);
+        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a30, a31, a32, a33);
+        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a40, a41, a42, a43);
+        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a50, a51, a52, a53);
+        if (TR.N > 6 && rows > 6) StoreRow<TV>(y + 6 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a60, a61, a62, a63);
+        if (TR.N > 7 && rows > 7) StoreRow<TV>(y + 7 * n, a.Dest, a.Lanes, keep, relu, residual, residualOffset, a70, a71, a72, a73);
         if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a);
     }
 
@@ -164,34 +165,35 @@ internal static unsafe class DirectConvTile
     private static Vector512<float> Fma(Vector512<float> x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(x, w, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TV>(float* y, int* dest, int* lanes, float* keep, bool relu, long residual,
+    private static void StoreRow<TV>(float* y, int* dest, int* lanes, float* keep, bool relu, bool residual, long residualOffset,
         Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3) where TV : struct, ICount
     {
-        Store(y + dest[0], lanes[0], keep, v0, relu, residual);
-        if (TV.N > 1) Store(y + dest[1], lanes[1], keep == null ? null : keep + Width, v1, relu, residual);
-        if (TV.N > 2) Store(y + dest[2], lanes[2], keep == null ? null : keep + 2 * Width, v2, relu, residual);
-        if (TV.N > 3) Store(y + dest[3], lanes[3], keep == null ? null : keep + 3 * Width, v3, relu, residual);
+        Store(y + dest[0], lanes[0], keep, v0, relu, residual, residualOffset);
+        if (TV.N > 1) Store(y + dest[1], lanes[1], keep == null ? null : keep + Width, v1, relu, residual, residualOffset);
+        if (TV.N > 2) Store(y + dest[2], lanes[2], keep == null ? null : keep + 2 * Width, v2, relu, residual, residualOffset);
+        if (TV.N > 3) Store(y + dest[3], lanes[3], keep == null ? null : keep + 3 * Width, v3, relu, residual, residualOffset);
     }
 
     /// <summary>
     /// Stores the <paramref name="lanes"/> outputs of <paramref name="v"/>: its first lanes (a row's last vector is
     /// usually partial), or, with <paramref name="keep"/>, the kept lanes packed to the front (a vector that runs
     /// over the end of one output row into the next skips the padded columns between them). On the way the
-    /// residual (<paramref name="residual"/> floats from the output; 0 for none) is added, then Relu applied.
+    /// residual (when <paramref name="residual"/>: <paramref name="residualOffset"/> floats from the output, 0 when it is the
+    /// output itself, in place) is added, then Relu applied.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, float* keep, Vector512<float> v, bool relu, long residual)
+    private static void Store(float* y, int lanes, float* keep, Vector512<float> v, bool relu, bool residual, long residualOffset)
     {
         if (lanes == Width)
         {
-            if (residual != 0) v += Vector512.Load(y + residual);
+            if (residual) v += Vector512.Load(y + residualOffset);
             if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
             v.Store(y);
             return;
         }
         if (keep != null) v = Avx512F.Compress(Vector512<float>.Zero, Vector512.Load(keep), v);
         var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
-        if (residual != 0) v += Avx512F.MaskLoad(y + residual, mask, Vector512<float>.Zero);
+        if (residual) v += Avx512F.MaskLoad(y + residualOffset, mask, Vector512<float>.Zero);
         if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
         Avx512F.MaskStore(y, mask, v);
     }

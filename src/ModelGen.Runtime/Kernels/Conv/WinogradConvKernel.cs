@@ -346,11 +346,11 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
                     int cols = Math.Min(2 * (tx1 - tx), _wOut - 2 * tx);
                     float* top = y + (long)oh * _wOut + 2 * tx;
                     WinogradTransforms.Interleave(y00 + bias, y01 + bias, out var lo, out var hi);
-                    StoreRow(top, cols, lo, hi, e.HasResidual ? e.ResidualOffset : 0, relu);
+                    StoreRow(top, cols, lo, hi, e.HasResidual, e.ResidualOffset, relu);
                     if (second)
                     {
                         WinogradTransforms.Interleave(y10 + bias, y11 + bias, out lo, out hi);
-                        StoreRow(top + _wOut, cols, lo, hi, e.HasResidual ? e.ResidualOffset : 0, relu);
+                        StoreRow(top + _wOut, cols, lo, hi, e.HasResidual, e.ResidualOffset, relu);
                     }
                     if (!_reluOnly) ActivateStored(top, cols, second);
                 }
@@ -366,16 +366,19 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         if (second) _epilogue.ActivateInPlace(top + _wOut, Math.Min(cols, 2 * Lanes));
     }
 
-    /// <summary>Stores <paramref name="cols"/> (1–32) outputs from two vectors, adding the residual (<paramref name="residual"/> floats from the output; 0 for none) and applying Relu.</summary>
+    /// <summary>
+    /// Stores <paramref name="cols"/> (1–32) outputs from two vectors, adding the residual (when <paramref name="residual"/>,
+    /// <paramref name="residualOffset"/> floats from the output; 0 when it is the output itself, in place) and applying Relu.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* y, int cols, Vector512<float> lo, Vector512<float> hi, long residual, bool relu)
+    private static void StoreRow(float* y, int cols, Vector512<float> lo, Vector512<float> hi, bool residual, long residualOffset, bool relu)
     {
         if (cols >= 2 * Lanes)
         {
-            if (residual != 0)
+            if (residual)
             {
-                lo += Vector512.Load(y + residual);
-                hi += Vector512.Load(y + Lanes + residual);
+                lo += Vector512.Load(y + residualOffset);
+                hi += Vector512.Load(y + Lanes + residualOffset);
             }
             if (relu)
             {
@@ -386,15 +389,15 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             hi.Store(y + Lanes);
             return;
         }
-        Store(y, Math.Min(cols, Lanes), lo, residual, relu);
-        if (cols > Lanes) Store(y + Lanes, cols - Lanes, hi, residual, relu);
+        Store(y, Math.Min(cols, Lanes), lo, residual, residualOffset, relu);
+        if (cols > Lanes) Store(y + Lanes, cols - Lanes, hi, residual, residualOffset, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, Vector512<float> v, long residual, bool relu)
+    private static void Store(float* y, int lanes, Vector512<float> v, bool residual, long residualOffset, bool relu)
     {
         var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
-        if (residual != 0) v += Avx512F.MaskLoad(y + residual, mask, Vector512<float>.Zero);
+        if (residual) v += Avx512F.MaskLoad(y + residualOffset, mask, Vector512<float>.Zero);
         if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
         Avx512F.MaskStore(y, mask, v);
     }

@@ -35,6 +35,24 @@ internal unsafe struct Epilogue
     public bool HasResidual;
     /// <summary>The residual's distance from C, in floats (see <see cref="HasResidual"/>).</summary>
     public long ResidualOffset;
+
+    /// <summary>
+    /// The residual is C itself: the memory planner gave the output the residual's bytes (its last reader is this step).
+    /// Every element's residual is read just before that element is stored, so a whole-K product adds it like any other;
+    /// a product split into K slices instead keeps it as the sum the first slice adds to (<see cref="Sgemm.SliceOf"/>).
+    /// </summary>
+    public readonly bool ResidualInPlace => HasResidual && ResidualOffset == 0;
+
+    /// <summary>
+    /// This epilogue for the slices of a K-split product: an in-place residual is already in C's partial sum, so the
+    /// last slice must not add it again.
+    /// </summary>
+    public readonly Epilogue ForSlices()
+    {
+        var e = this;
+        if (ResidualInPlace) e.HasResidual = false;
+        return e;
+    }
     public ActivationKind Activation;
     public float ActivationAlpha;
     public float ActivationMin;

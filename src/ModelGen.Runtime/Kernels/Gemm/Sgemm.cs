@@ -132,10 +132,11 @@ internal static unsafe partial class Sgemm
             GroupMajorPanels(packedA, packedB, c, ldc, m, n, k, epilogue, panelBegin, panelEnd);
             return;
         }
+        var e = epilogue.ForSlices();
         for (int pc = 0; pc < k; pc += KC)
         {
             int kc = Math.Min(KC, k - pc);
-            var mode = pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+            var mode = SliceOf(pc, kc, k, epilogue);
             for (int rb0 = 0; rb0 < rowBlocks; rb0 += MCBlocks)
             {
                 int rb1 = Math.Min(rowBlocks, rb0 + MCBlocks);
@@ -146,7 +147,7 @@ internal static unsafe partial class Sgemm
                         int colLimit = Math.Min(n, Math.Min(panel + WidePanels, panelEnd) * NR);
                         for (int rb = rb0; rb < rb1; rb++)
                         {
-                            WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, epilogue, mode);
+                            WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, e, mode);
                         }
                     }
                     continue;
@@ -160,7 +161,7 @@ internal static unsafe partial class Sgemm
                     {
                         int ib = rb * MR;
                         MicroKernel(packedA + (long)ib * k + (long)pc * MR, b, kc, c + ib * ldc + jb, ldc,
-                            Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, epilogue, mode);
+                            Math.Min(MR, m - ib), Math.Min(NR, n - jb), ib, jb, e, mode);
                     }
                 }
             }
@@ -201,6 +202,7 @@ internal static unsafe partial class Sgemm
     private static void GroupMajorPanels(float* packedA, float* packedB, float* c, long ldc, int m, int n, int k, in Epilogue epilogue, int panelBegin, int panelEnd)
     {
         int rowBlocks = RowBlocks(m);
+        var e = epilogue.ForSlices();
         for (int panel = panelBegin; panel < panelEnd; panel += WidePanels)
         {
             int colLimit = Math.Min(n, Math.Min(panel + WidePanels, panelEnd) * NR);
@@ -208,13 +210,25 @@ internal static unsafe partial class Sgemm
             for (int pc = 0; pc < k; pc += perSlice)
             {
                 int kc = Math.Min(perSlice, k - pc);
-                var mode = kc == k ? SliceMode.Whole : pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+                var mode = SliceOf(pc, kc, k, epilogue);
                 for (int rb = 0; rb < rowBlocks; rb++)
                 {
-                    WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, epilogue, mode);
+                    WideTile(packedA, packedB, c, ldc, m, colLimit, k, pc, kc, rb * MR, panel * NR, e, mode);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The mode of K slice [<paramref name="pc"/>, +<paramref name="kc"/>) of a <paramref name="k"/>-long product, run with
+    /// <see cref="Epilogue.ForSlices"/> of <paramref name="e"/>. With the residual in C itself (<see cref="Epilogue.ResidualInPlace"/>)
+    /// no slice may overwrite C: the residual is the partial sum the first slice adds to, so that slice runs as a middle
+    /// one (or as the last, when it is the only one).
+    /// </summary>
+    internal static SliceMode SliceOf(int pc, int kc, int k, in Epilogue e)
+    {
+        bool first = pc == 0 && !e.ResidualInPlace, last = pc + kc == k;
+        return first && last ? SliceMode.Whole : first ? SliceMode.First : last ? SliceMode.Last : SliceMode.Middle;
     }
 
     /// <summary>Which part of a K-split product a micro-kernel call computes.</summary>

@@ -88,10 +88,12 @@ internal static unsafe partial class Sgemm
             bool inRegisters = finish && e.Activation is ActivationKind.None or ActivationKind.Relu;
             var store = inRegisters
                 ? new TileStore(e.RowBias == null ? null : e.RowBias + ib, e.ColumnBias == null ? null : e.ColumnBias + jb,
-                    e.HasResidual ? e.ResidualOffset : 0, e.Activation == ActivationKind.Relu)
+                    e.HasResidual, e.ResidualOffset, e.Activation == ActivationKind.Relu)
                 : default;
-            Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last, store);
-            if (finish && !inRegisters) FinishFullBlock(ct, ldc, ib, jb, e);
+            // An in-place residual is C itself: raw sums stored over it would lose it, so they add to it, and the pass leaves it out.
+            bool residualInC = finish && !inRegisters && e.ResidualInPlace;
+            Compute<FourPanels>(a, b, panelStride, bStep, kc, ct, ldc, add: mode is SliceMode.Middle or SliceMode.Last || residualInC, store);
+            if (finish && !inRegisters) FinishFullBlock(ct, ldc, ib, jb, residualInC ? e.ForSlices() : e);
             return;
         }
         float* tile = stackalloc float[MR * WideCols];
@@ -172,17 +174,18 @@ internal static unsafe partial class Sgemm
             }
             return;
         }
+        var sliced = e.ForSlices();
         for (int pc = 0; pc < k; pc += KC)
         {
             int kc = Math.Min(KC, k - pc);
-            var mode = pc == 0 ? SliceMode.First : pc + kc == k ? SliceMode.Last : SliceMode.Middle;
+            var mode = SliceOf(pc, kc, k, e);
             for (int rb0 = 0; rb0 < rowBlocks; rb0 += MCBlocks)
             {
                 int rb1 = Math.Min(rowBlocks, rb0 + MCBlocks);
                 for (int g = 0; g < groups; g++)
                 for (int rb = rb0; rb < rb1; rb++)
                 {
-                    WideTile(packedA, b, c, ldc, m, n, k, pc, kc, rb * MR, col0 + g * WideCols, e, mode, ldb);
+                    WideTile(packedA, b, c, ldc, m, n, k, pc, kc, rb * MR, col0 + g * WideCols, sliced, mode, ldb);
                 }
             }
         }
@@ -191,10 +194,11 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// How <see cref="Compute{TPanels}"/> finishes each sum vector of its tile on the way to memory: the default only
     /// stores; otherwise the row bias (one value per tile row), the column bias (one vector per panel), the residual
-    /// (<paramref name="residualOffset"/> floats from the target; 0 for none: a residual never aliases its output) and
-    /// Relu are applied while the sums are still in registers, instead of in a second pass over the stored block.
+    /// (when <paramref name="residual"/>: <paramref name="residualOffset"/> floats from the target, 0 when the residual is
+    /// the output itself, in place) and Relu are applied while the sums are still in registers, instead of in a second pass
+    /// over the stored block.
     /// </summary>
-    private readonly struct TileStore(float* rowBias, float* columnBias, long residualOffset, bool relu)
+    private readonly struct TileStore(float* rowBias, float* columnBias, bool residual, long residualOffset, bool relu)
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Put(Vector512<float> sum, float* target, bool add, int row, int panel)
@@ -202,7 +206,7 @@ internal static unsafe partial class Sgemm
             if (add) sum += Vector512.Load(target);
             if (rowBias != null) sum += Vector512.Create(rowBias[row]);
             if (columnBias != null) sum += Vector512.Load(columnBias + panel * NR);
-            if (residualOffset != 0) sum += Vector512.Load(target + residualOffset);
+            if (residual) sum += Vector512.Load(target + residualOffset);
             if (relu) sum = new ReluOp().Invoke(sum);
             sum.Store(target);
         }
