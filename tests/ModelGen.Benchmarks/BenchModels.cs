@@ -60,7 +60,7 @@ internal static class BenchModels
     }
 
     /// <summary>One Conv+Relu layer on a [1, c, h, h] input: the single-layer models of <c>--layers</c>.</summary>
-    public static OnnxModel ConvLayer(string name, int c, int h, int m, int k, int stride, int pad)
+    public static OnnxModel ConvLayer(string name, int c, int h, int m, int k, int stride, int pad, bool maxPool = false)
     {
         var random = new Random(c * 31 + m);
         var b = new GraphBuilder(name.Replace('-', '_'), opset: 13);
@@ -70,7 +70,10 @@ internal static class BenchModels
         var bias = b.Initializer("b", [m], Uniform(random, m, 0.1f));
         var conv = b.Node("Conv", [x, w, bias], OnnxAttribute.OfInts("kernel_shape", k, k),
             OnnxAttribute.OfInts("strides", stride, stride), OnnxAttribute.OfInts("pads", pad, pad, pad, pad));
-        b.Output(b.Node("Relu", conv));
+        var relu = b.Node("Relu", conv);
+        // The stems of SqueezeNet and ResNet-50: a 3×3 stride-2 max pool after the first conv.
+        b.Output(maxPool ? b.Node("MaxPool", relu, OnnxAttribute.OfInts("kernel_shape", 3, 3), OnnxAttribute.OfInts("strides", 2, 2),
+            OnnxAttribute.OfInts("pads", stride == 2 && k == 7 ? [1, 1, 1, 1] : [0, 0, 0, 0])) : relu);
         return b.Build();
     }
 

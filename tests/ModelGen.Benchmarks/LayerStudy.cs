@@ -6,19 +6,22 @@ namespace ModelGen.Benchmarks;
 /// <c>--layers [--filter TEXT] [--seconds S]</c>: single Conv+Relu layers of ResNet-50's and SqueezeNet's shapes, each
 /// a model of its own, timed against ONNX Runtime like the quick mode but without ModelGen's input and output copies
 /// (both sides compute from an input already in place, as ONNX Runtime's bound buffers are). Says which layer shapes
-/// lose in isolation, where the network's profile mixes in what the steps around a layer leave in the caches.
+/// lose in isolation, where the network's profile mixes in what the steps around a layer leave in the caches. The two
+/// stems also run with the 3×3/2 max pool after them (<c>-maxpool</c>), which in isolation costs ModelGen far more than
+/// ONNX Runtime (its pool reads the conv's 3.1 MB output from L3).
 /// </summary>
 internal static class LayerStudy
 {
     /// <summary>One conv layer: input channels, map size, output channels, kernel, stride, pad, and which network has it.</summary>
-    private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad)
+    private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad, bool Pool = false)
     {
-        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}";
+        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}{(Pool ? "-maxpool" : "")}";
     }
 
     private static readonly Layer[] Layers =
     [
         new("resnet", 3, 224, 64, 7, 2, 3),
+        new("resnet", 3, 224, 64, 7, 2, 3, Pool: true),
         new("resnet", 64, 56, 64, 3, 1, 1),
         new("resnet", 64, 56, 256, 1, 1, 0),
         new("resnet", 256, 56, 64, 1, 1, 0),
@@ -38,6 +41,7 @@ internal static class LayerStudy
         new("resnet", 256, 28, 256, 3, 2, 1),
         new("resnet", 512, 14, 512, 3, 2, 1),
         new("squeezenet", 3, 224, 64, 3, 2, 0),
+        new("squeezenet", 3, 224, 64, 3, 2, 0, Pool: true),
         new("squeezenet", 16, 55, 64, 3, 1, 1),
         new("squeezenet", 32, 27, 128, 3, 1, 1),
         new("squeezenet", 64, 13, 256, 3, 1, 1),
@@ -62,7 +66,7 @@ internal static class LayerStudy
         foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
-                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad));
+                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool));
             using var pair = PreparedPair.Create(benchCase);
             int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
             double mflop = 2.0 * layer.M * layer.C * layer.K * layer.K * oh * oh / 1e6;
