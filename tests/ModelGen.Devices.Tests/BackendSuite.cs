@@ -196,26 +196,16 @@ public abstract class BackendSuite
 
     /// <summary>A Conv with a fused residual (input 4 named by attribute <c>residual</c>, ResNet's shortcut) and Relu: act(conv + bias + R), against the CPU plan.</summary>
     [Fact]
-    public void ConvWithResidual()
-    {
-        int[] xs = [2, 6, 9, 9], ws = [10, 6, 3, 3], ys = [2, 10, 9, 9];
-        var plan = new TestPlan();
-        int ix = plan.Input("X", xs);
-        int ir = plan.Input("R", ys);
-        int iw = plan.Weight("W", Data.Random(2, Data.Count(ws)), ws);
-        int ib = plan.Weight("B", Data.Random(3, ws[0]), [ws[0]]);
-        int iy = plan.Arena("Y", ys);
-        plan.Output(iy);
-        plan.Step("Conv", [ix, iw, ib, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"), PlanAttribute.Int("residual", 4));
-        Check(plan, Data.Random(1, Data.Count(xs)), Data.Random(4, Data.Count(ys)));
-    }
+    public void ConvWithResidual() => CheckConvWithResidual(inPlace: false);
 
     /// <summary>
     /// The same with the output in the residual's own bytes, as the memory planner places a Conv that is its residual's
     /// last reader: each output element is read as the residual before it is written.
     /// </summary>
     [Fact]
-    public void ConvWithResidualInPlace()
+    public void ConvWithResidualInPlace() => CheckConvWithResidual(inPlace: true);
+
+    private void CheckConvWithResidual(bool inPlace)
     {
         int[] xs = [2, 6, 9, 9], ws = [10, 6, 3, 3], ys = [2, 10, 9, 9];
         var plan = new TestPlan();
@@ -223,8 +213,9 @@ public abstract class BackendSuite
         int ir = plan.Input("R", ys);
         int iw = plan.Weight("W", Data.Random(2, Data.Count(ws)), ws);
         int ib = plan.Weight("B", Data.Random(3, ws[0]), [ws[0]]);
-        plan.Output(ir);
-        plan.Step("Conv", [ix, iw, ib, -1, ir], [ir], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"), PlanAttribute.Int("residual", 4));
+        int iy = inPlace ? ir : plan.Arena("Y", ys);
+        plan.Output(iy);
+        plan.Step("Conv", [ix, iw, ib, -1, ir], [iy], PlanAttribute.Ints("pads", 1, 1, 1, 1), PlanAttribute.String("activation", "Relu"), PlanAttribute.Int("residual", 4));
         Check(plan, Data.Random(1, Data.Count(xs)), Data.Random(4, Data.Count(ys)));
     }
 
