@@ -60,11 +60,18 @@ internal static class BenchModels
     }
 
     /// <summary>One Conv+Relu layer on a [1, c, h, h] input: the single-layer models of <c>--layers</c>.</summary>
-    public static OnnxModel ConvLayer(string name, int c, int h, int m, int k, int stride, int pad, bool maxPool = false)
+    public static OnnxModel ConvLayer(string name, int c, int h, int m, int k, int stride, int pad, bool maxPool = false, bool after3x3 = false)
     {
         var random = new Random(c * 31 + m);
         var b = new GraphBuilder(name.Replace('-', '_'), opset: 13);
         var x = b.Input("x", ElementType.Float, 1, c, h, h);
+        if (after3x3)
+        {
+            // A 3×3 c→c conv before the layer, so the layer reads an input just written (as in a network), by both cores.
+            var w0 = b.Initializer("w0", [c, c, 3, 3], HeUniform(random, c * c * 9, c * 9));
+            var b0 = b.Initializer("b0", [c], Uniform(random, c, 0.1f));
+            x = b.Node("Relu", b.Node("Conv", [x, w0, b0], OnnxAttribute.OfInts("kernel_shape", 3, 3), OnnxAttribute.OfInts("pads", 1, 1, 1, 1)));
+        }
         int fanIn = c * k * k;
         var w = b.Initializer("w", [m, c, k, k], HeUniform(random, m * fanIn, fanIn));
         var bias = b.Initializer("b", [m], Uniform(random, m, 0.1f));

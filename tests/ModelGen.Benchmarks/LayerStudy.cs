@@ -8,14 +8,16 @@ namespace ModelGen.Benchmarks;
 /// (both sides compute from an input already in place, as ONNX Runtime's bound buffers are). Says which layer shapes
 /// lose in isolation, where the network's profile mixes in what the steps around a layer leave in the caches. The two
 /// stems also run with the 3×3/2 max pool after them (<c>-maxpool</c>), which in isolation costs ModelGen far more than
-/// ONNX Runtime (its pool reads the conv's 3.1 MB output from L3).
+/// ONNX Runtime (its pool reads the conv's 3.1 MB output from L3). ResNet-50's 1×1 256→1024 on 14×14 also runs after its
+/// block's 3×3 256→256 (<c>-after3x3</c>): the smallest model in which a step pays the network's penalty, reading an
+/// input just written by both cores with the caches holding another step's weights.
 /// </summary>
 internal static class LayerStudy
 {
     /// <summary>One conv layer: input channels, map size, output channels, kernel, stride, pad, and which network has it.</summary>
-    private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad, bool Pool = false)
+    private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad, bool Pool = false, bool After3x3 = false)
     {
-        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}{(Pool ? "-maxpool" : "")}";
+        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}{(Pool ? "-maxpool" : "")}{(After3x3 ? "-after3x3" : "")}";
     }
 
     private static readonly Layer[] Layers =
@@ -30,6 +32,7 @@ internal static class LayerStudy
         new("resnet", 512, 28, 128, 1, 1, 0),
         new("resnet", 256, 14, 256, 3, 1, 1),
         new("resnet", 256, 14, 1024, 1, 1, 0),
+        new("resnet", 256, 14, 1024, 1, 1, 0, After3x3: true),
         new("resnet", 1024, 14, 256, 1, 1, 0),
         new("resnet", 512, 7, 512, 3, 1, 1),
         new("resnet", 512, 7, 2048, 1, 1, 0),
@@ -66,7 +69,7 @@ internal static class LayerStudy
         foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
-                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool));
+                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool, layer.After3x3));
             using var pair = PreparedPair.Create(benchCase);
             int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
             double mflop = 2.0 * layer.M * layer.C * layer.K * layer.K * oh * oh / 1e6;
