@@ -35,6 +35,10 @@ internal unsafe struct Epilogue
     public bool HasResidual;
     /// <summary>The residual's distance from C, in floats (see <see cref="HasResidual"/>).</summary>
     public long ResidualOffset;
+    public ActivationKind Activation;
+    public float ActivationAlpha;
+    public float ActivationMin;
+    public float ActivationMax;
 
     /// <summary>
     /// The residual is C itself: the memory planner gave the output the residual's bytes (its last reader is this step).
@@ -53,10 +57,6 @@ internal unsafe struct Epilogue
         if (ResidualInPlace) e.HasResidual = false;
         return e;
     }
-    public ActivationKind Activation;
-    public float ActivationAlpha;
-    public float ActivationMin;
-    public float ActivationMax;
 
     public static Epilogue Plain => new() { Alpha = 1f };
 
