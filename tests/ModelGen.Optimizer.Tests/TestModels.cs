@@ -131,11 +131,8 @@ internal sealed class TestModels
     {
         var m = new TestModels(seed);
         var x = m.Input("x", 1, 4, 10, 10);
+        var (_, a) = StemAndIdentityBlock(m, x);
         var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
-        var stem = m.Node("Relu", new[] { m.Node("Conv", new[] { x, m.Weight("stem.w", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight("stem.b", new[] { 8 }, 0.1f) }, pad1) });
-        var a = m.Node("Relu", new[] { m.Node("Conv", new[] { stem, m.Weight("a1.w", new[] { 8, 8, 3, 3 }, 0.2f), m.Weight("a1.b", new[] { 8 }, 0.1f) }, pad1) });
-        a = m.Node("Conv", new[] { a, m.Weight("a2.w", new[] { 8, 8, 1, 1 }, 0.3f), m.Weight("a2.b", new[] { 8 }, 0.1f) });
-        a = m.Node("Relu", new[] { m.Node("Add", new[] { a, stem }) });
         var stride2 = OnnxAttribute.OfInts("strides", 2, 2);
         var main = m.Node("Relu", new[] { m.Node("Conv", new[] { a, m.Weight("b1.w", new[] { 16, 8, 3, 3 }, 0.2f), m.Weight("b1.b", new[] { 16 }, 0.1f) }, pad1, stride2) });
         main = m.Node("Conv", new[] { main, m.Weight("b2.w", new[] { 16, 16, 1, 1 }, 0.3f) });
@@ -154,15 +151,24 @@ internal sealed class TestModels
     {
         var m = new TestModels(seed);
         var x = m.Input("x", 1, 4, 9, 9);
-        var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
-        var stem = m.Node("Relu", new[] { m.Node("Conv", new[] { x, m.Weight("stem.w", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight("stem.b", new[] { 8 }, 0.1f) }, pad1) });
-        var a = m.Node("Relu", new[] { m.Node("Conv", new[] { stem, m.Weight("a1.w", new[] { 8, 8, 3, 3 }, 0.2f), m.Weight("a1.b", new[] { 8 }, 0.1f) }, pad1) });
-        a = m.Node("Conv", new[] { a, m.Weight("a2.w", new[] { 8, 8, 1, 1 }, 0.3f), m.Weight("a2.b", new[] { 8 }, 0.1f) });
-        a = m.Node("Relu", new[] { m.Node("Add", new[] { a, stem }) });
+        var (stem, a) = StemAndIdentityBlock(m, x);
         var again = m.Node("Add", new[] { a, stem });
         var pooled = m.Node("Flatten", new[] { m.Node("GlobalAveragePool", new[] { again }) });
         var y = m.Node("Gemm", new[] { pooled, m.Weight("fc.w", new[] { 10, 8 }, 0.5f), m.Weight("fc.b", new[] { 10 }, 0.1f) }, OnnxAttribute.OfInt("transB", 1));
         return m.Output(y);
+    }
+
+    /// <summary>
+    /// A 3×3 stem 4→8 with Relu, then a ResNet identity block on it (3×3, Relu, 1×1, Add(stem), Relu): the stem and the
+    /// block's output. The stem is read twice, by the block's first Conv and by its Add.
+    /// </summary>
+    private static (string Stem, string Block) StemAndIdentityBlock(TestModels m, string x)
+    {
+        var pad1 = OnnxAttribute.OfInts("pads", 1, 1, 1, 1);
+        var stem = m.Node("Relu", new[] { m.Node("Conv", new[] { x, m.Weight("stem.w", new[] { 8, 4, 3, 3 }, 0.3f), m.Weight("stem.b", new[] { 8 }, 0.1f) }, pad1) });
+        var a = m.Node("Relu", new[] { m.Node("Conv", new[] { stem, m.Weight("a1.w", new[] { 8, 8, 3, 3 }, 0.2f), m.Weight("a1.b", new[] { 8 }, 0.1f) }, pad1) });
+        a = m.Node("Conv", new[] { a, m.Weight("a2.w", new[] { 8, 8, 1, 1 }, 0.3f), m.Weight("a2.b", new[] { 8 }, 0.1f) });
+        return (stem, m.Node("Relu", new[] { m.Node("Add", new[] { a, stem }) }));
     }
 
     /// <summary>
