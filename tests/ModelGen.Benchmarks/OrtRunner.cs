@@ -20,12 +20,13 @@ internal sealed class OrtRunner : IDisposable
     /// <param name="inputs">Input name, shape and data, in any order (matched by name).</param>
     /// <param name="outputs">Output name and shape; the buffers are made here.</param>
     /// <param name="profilePrefix">When set, ONNX Runtime's own per-node profiler writes to files with this prefix (<see cref="EndProfiling"/>).</param>
+    /// <param name="optimization">The graph optimizations: all (its best, for timing) unless a reference run asks for none.</param>
     public OrtRunner(string modelPath, IReadOnlyList<(string Name, int[] Shape, float[] Data)> inputs, IReadOnlyList<(string Name, int[] Shape)> outputs,
-        string? profilePrefix = null)
+        string? profilePrefix = null, GraphOptimizationLevel optimization = GraphOptimizationLevel.ORT_ENABLE_ALL)
     {
         using var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = optimization,
             IntraOpNumThreads = Environment.ProcessorCount,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,

@@ -7,7 +7,7 @@ namespace ModelGen.Benchmarks;
 /// The error of an output is max|modelgen − ort| / max|ort| (normalised by the output's
 /// largest magnitude, since a per-element relative error is meaningless near zero).
 /// fp32 must agree within 1e-4 (issue 6). int8 is compared with ONNX Runtime running the
-/// exported QDQ model, which rounds the same quantized values in fp32 rather than int32, so
+/// exported QDQ model unfused (<see cref="PreparedPair"/>), which rounds the same quantized values in fp32 rather than int32, so
 /// an activation that sits on a rounding boundary may land one quantization step away and
 /// move the outputs by about one step of the layers after it: 2e-2 allows that and still
 /// catches a wrong kernel (whose error is of order 1).
@@ -28,19 +28,13 @@ internal static class OutputCheck
         double worst = 0;
         for (int o = 0; o < modelGen.Length; o++)
         {
-            double scale = 0, maxDiff = 0;
-            for (int i = 0; i < ort[o].Length; i++)
+            int nonFinite = Array.FindIndex(modelGen[o], v => !float.IsFinite(v));
+            if (nonFinite < 0) nonFinite = Array.FindIndex(ort[o], v => !float.IsFinite(v));
+            if (nonFinite >= 0)
             {
-                float a = modelGen[o][i], b = ort[o][i];
-                if (!float.IsFinite(a) || !float.IsFinite(b))
-                {
-                    throw new InvalidOperationException($"{benchCase.Id}: output '{names[o]}'[{i}] is not finite (ModelGen {a}, ONNX Runtime {b}); nothing was timed");
-                }
-                scale = Math.Max(scale, Math.Abs(b));
-                maxDiff = Math.Max(maxDiff, Math.Abs(a - b));
+                throw new InvalidOperationException($"{benchCase.Id}: output '{names[o]}'[{nonFinite}] is not finite (ModelGen {modelGen[o][nonFinite]}, ONNX Runtime {ort[o][nonFinite]}); nothing was timed");
             }
-            double error = maxDiff / Math.Max(scale, 1e-30);
-            if (maxDiff == 0) error = 0;
+            var (error, maxDiff, scale) = Error(modelGen[o], ort[o]);
             if (error > tolerance)
             {
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
@@ -49,5 +43,25 @@ internal static class OutputCheck
             worst = Math.Max(worst, error);
         }
         return string.Create(CultureInfo.InvariantCulture, $"outputs agree: max normalised error {worst:G3} (tolerance {tolerance:G2})");
+    }
+
+    /// <summary>The worst normalised error of <paramref name="actual"/> against <paramref name="reference"/> over all outputs, as a phrase for the log.</summary>
+    public static string Describe(string what, float[][] actual, float[][] reference)
+    {
+        double worst = 0;
+        for (int o = 0; o < actual.Length; o++) worst = Math.Max(worst, Error(actual[o], reference[o]).Normalised);
+        return string.Create(CultureInfo.InvariantCulture, $"{what}: max normalised error {worst:G3}");
+    }
+
+    /// <summary>max|a − b| / max|b|, with its two parts (0 when the two are equal).</summary>
+    private static (double Normalised, double MaxDiff, double Scale) Error(float[] a, float[] b)
+    {
+        double scale = 0, maxDiff = 0;
+        for (int i = 0; i < b.Length; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(b[i]));
+            maxDiff = Math.Max(maxDiff, Math.Abs(a[i] - b[i]));
+        }
+        return (maxDiff == 0 ? 0 : maxDiff / Math.Max(scale, 1e-30), maxDiff, scale);
     }
 }
