@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime;
 using ModelGen.Runtime.Kernels;
 using ModelGen.Runtime.Kernels.Conv;
@@ -6,7 +5,8 @@ using ModelGen.Runtime.Kernels.Conv;
 namespace ModelGen.Runtime.Tests;
 
 /// <summary>
-/// The direct Conv kernel (stride 1 or 2 along the width, small maps; AVX-512 machines) against the definition:
+/// The direct Conv kernel (stride 1 or 2 along the width, small maps) against the definition, on each tile path the CPU
+/// has (<see cref="FloatIsa.Avx512"/>, <see cref="FloatIsa.Avx2"/>, forced through <see cref="FloatIsaSelector.Override"/>):
 /// every tile shape (1–8 rows per block, 1–4 vectors, partial vectors), pads wider than the kernel's reach,
 /// dilation, height strides, groups, 1-D and 3-D, bias or none, each fused activation, batches (units over
 /// the worker pool) and batch 1 over 1M multiply-adds (tiles over the pool), with weights in the blob or
@@ -64,19 +64,61 @@ public class DirectConvTests
     [MemberData(nameof(Cases))]
     public void DirectConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation)
     {
-        Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false);
+        OnEachPath(() => Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false));
     }
 
     [Fact]
     public void DirectConvWithRuntimeWeights()
     {
-        Check([2, 3, 9, 10], [6, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], withBias: true, "Relu", runtimeWeights: true);
+        OnEachPath(() => Check([2, 3, 9, 10], [6, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], withBias: true, "Relu", runtimeWeights: true));
     }
 
     [Fact]
-    public unsafe void FactoryPicksTheDirectKernelForWidthStrideOneOrTwoUpTo256ChannelsAndNarrowOneByOnes()
+    public void FactoryPicksTheDirectKernelForWidthStrideOneOrTwoUpTo256ChannelsAndNarrowOneByOnes()
     {
-        if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; elsewhere every Conv takes im2col + SGEMM
+        OnEachPath(FactoryRule);
+    }
+
+    [Fact]
+    public void WithoutAVectorPathEveryConvTakesIm2Col()
+    {
+        FloatIsaSelector.Override = FloatIsa.None;
+        try
+        {
+            Assert.False(Applies([1, 10, 14, 14], [16, 10, 5, 5], [1, 1], [1, 16, 14, 14]));
+        }
+        finally
+        {
+            FloatIsaSelector.Override = null;
+        }
+    }
+
+    /// <summary>The tile paths this CPU runs, AVX-512 first.</summary>
+    internal static FloatIsa[] Paths() => [.. new[] { FloatIsa.Avx512, FloatIsa.Avx2 }.Where(FloatIsaSelector.IsSupported)];
+
+    /// <summary>Runs <paramref name="check"/> with kernels bound on each path of <see cref="Paths"/>; a CPU with neither has nothing to run.</summary>
+    internal static void OnEachPath(Action check)
+    {
+        foreach (var isa in Paths())
+        {
+            FloatIsaSelector.Override = isa;
+            try
+            {
+                check();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidOperationException($"on the {isa} path: {e.Message}", e);
+            }
+            finally
+            {
+                FloatIsaSelector.Override = null;
+            }
+        }
+    }
+
+    private static void FactoryRule()
+    {
         Assert.True(Applies([1, 10, 14, 14], [16, 10, 5, 5], [1, 1], [1, 16, 14, 14]));
         Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [2, 1], [1, 8, 7, 14]));  // a height stride is fine
         Assert.True(Applies([1, 3, 16, 16], [8, 3, 3, 3], [1, 2], [1, 8, 14, 7]));  // width stride 2: two phases per row

@@ -61,6 +61,8 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly int* _taps;          // [k]
     private readonly int* _base, _dest, _lanes; // [vectors]
     private readonly float* _keep;        // [vectors][16] where vectors run across output rows (see the constructor), else null
+    private readonly bool _wide;          // AVX-512 tiles (DirectConvTile), else AVX2 (DirectConvTile256)
+    private readonly int _width;          // output pixels per vector of those tiles
     private readonly int _vectors, _perTile, _tiles;
     private readonly int _rows, _blocks;  // rows per block (R) and blocks per group
     private readonly delegate*<in DirectConvArgs, void> _full, _tail;
@@ -80,7 +82,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     /// <summary>True when the step is a float Conv this kernel computes faster than im2col + SGEMM.</summary>
     public static bool Applies(BindContext context)
     {
-        if (!Avx512F.IsSupported || !context.HasInput(1)) return false;
+        if (FloatIsaSelector.Current == FloatIsa.None || !context.HasInput(1)) return false;
         if (context.Input(0).Type != ElementType.Float) return false;
         int[] xs = context.Input(0).Shape, ws = context.Input(1).Shape;
         if (xs.Length < 3 || xs.Length > 5 || ws.Length != xs.Length) return false;
@@ -127,6 +129,8 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _ph = g.PaddedExtent(1);
         _pw = g.PaddedExtent(2);
         _sw = g.Stride[2];
+        _wide = FloatIsaSelector.Current == FloatIsa.Avx512;
+        _width = _wide ? DirectConvTile.Width : DirectConvTile256.Width;
         _planes = new PaddedPlanes(g, _pd, _ph, _pw, _sw);
         _rowFloats = _planes.RowFloats;
         long plane = _planes.PlaneFloats;
@@ -135,7 +139,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         // weights buffer has as slack (NativeBuffer.Slack).
         _readsInPlace = _sw == 1 && _pd == g.In[0] && _ph == g.In[1] && _rowFloats == g.In[2];
         // A partial vector's unused lanes read up to Width - 1 floats past the last row.
-        _paddedFloats = (_cPerGroup * plane + DirectConvTile.Width + 15) / 16 * 16;
+        _paddedFloats = (_cPerGroup * plane + _width + 15) / 16 * 16;
 
         _taps = (int*)context.Scratch((long)_k * 4);
         g.TapOffsets(_taps, _cPerGroup, _pd, _ph, _pw, _sw);
@@ -146,12 +150,13 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         // column is an output column (packed to the front before the store): a 55x55 map is 196 vectors instead of
         // 220 (55 = 16 + 16 + 16 + 7), a 27x27 one 49 instead of 54. For a 1x1 conv at stride 1 the padded map is
         // the output map and every lane is kept.
-        int perRow = (g.Out[2] + DirectConvTile.Width - 1) / DirectConvTile.Width;
+        int perRow = (g.Out[2] + _width - 1) / _width;
         int rowVectors = g.Out[0] * g.Out[1] * perRow;
         bool lineUp = g.Out[0] == 1 && g.Stride[1] == 1 && g.Stride[2] == 1;
         long linePositions = (long)(g.Out[1] - 1) * _rowFloats + g.Out[2];
-        int lineVectors = (int)((linePositions + DirectConvTile.Width - 1) / DirectConvTile.Width);
-        bool line = lineUp && lineVectors < rowVectors;
+        int lineVectors = (int)((linePositions + _width - 1) / _width);
+        // Gaps between the output rows need the AVX-512 tile's compress to pack the kept lanes.
+        bool line = lineUp && lineVectors < rowVectors && (_wide || _rowFloats == g.Out[2]);
         _vectors = line ? lineVectors : rowVectors;
         _base = (int*)context.Scratch((long)_vectors * 4);
         _dest = (int*)context.Scratch((long)_vectors * 4);
@@ -159,20 +164,20 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         if (line)
         {
             bool gaps = _rowFloats != g.Out[2];
-            if (gaps) _keep = (float*)context.Scratch((long)_vectors * DirectConvTile.Width * 4);
+            if (gaps) _keep = (float*)context.Scratch((long)_vectors * _width * 4);
             for (int v = 0; v < _vectors; v++)
             {
-                int p0 = v * DirectConvTile.Width;
+                int p0 = v * _width;
                 _base[v] = p0;
                 // Outputs before p0: the whole rows above it and the output columns of its own row.
                 _dest[v] = p0 / _rowFloats * g.Out[2] + Math.Min(p0 % _rowFloats, g.Out[2]);
                 int kept = 0;
-                for (int i = 0; i < DirectConvTile.Width; i++)
+                for (int i = 0; i < _width; i++)
                 {
                     int p = p0 + i;
                     bool output = p < linePositions && p % _rowFloats < g.Out[2];
                     if (output) kept++;
-                    if (gaps) _keep[(long)v * DirectConvTile.Width + i] = output ? BitConverter.Int32BitsToSingle(-1) : 0f;
+                    if (gaps) _keep[(long)v * _width + i] = output ? BitConverter.Int32BitsToSingle(-1) : 0f;
                 }
                 _lanes[v] = kept;
             }
@@ -182,23 +187,24 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             int v = 0;
             for (int od = 0; od < g.Out[0]; od++)
             for (int oh = 0; oh < g.Out[1]; oh++)
-            for (int ow = 0; ow < g.Out[2]; ow += DirectConvTile.Width, v++)
+            for (int ow = 0; ow < g.Out[2]; ow += _width, v++)
             {
                 _base[v] = (od * g.Stride[0] * _ph + oh * g.Stride[1]) * _rowFloats + ow;
                 _dest[v] = (od * g.Out[1] + oh) * g.Out[2] + ow;
-                _lanes[v] = Math.Min(DirectConvTile.Width, g.Out[2] - ow);
+                _lanes[v] = Math.Min(_width, g.Out[2] - ow);
             }
         }
 
         // Even blocks of at most MaxRows channels (10 = 5 + 5, not 8 + 2), and as many vectors as fit the registers.
-        _blocks = (_mPerGroup + DirectConvTile.MaxRows - 1) / DirectConvTile.MaxRows;
+        int maxRows = _wide ? DirectConvTile.MaxRows : DirectConvTile256.MaxRows;
+        _blocks = (_mPerGroup + maxRows - 1) / maxRows;
         _rows = (_mPerGroup + _blocks - 1) / _blocks;
-        _perTile = DirectConvTile.VectorsFor(_rows);
+        _perTile = _wide ? DirectConvTile.VectorsFor(_rows) : DirectConvTile256.VectorsFor(_rows);
         int vectorTiles = (_vectors + _perTile - 1) / _perTile;
         _tiles = vectorTiles * _blocks;
-        _full = DirectConvTile.For(_rows, _perTile);
         int last = _vectors - (vectorTiles - 1) * _perTile;
-        _tail = DirectConvTile.For(_rows, last);
+        _full = _wide ? DirectConvTile.For(_rows, _perTile) : DirectConvTile256.For(_rows, _perTile);
+        _tail = _wide ? DirectConvTile.For(_rows, last) : DirectConvTile256.For(_rows, last);
 
         long units = (long)_batch * _groups;
         long work = units * _mPerGroup * g.OutSize * _k;
@@ -361,7 +367,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             args.Base = _base + v0;
             args.Dest = _dest + v0;
             args.Lanes = _lanes + v0;
-            args.Keep = _keep == null ? null : _keep + (long)v0 * DirectConvTile.Width;
+            args.Keep = _keep == null ? null : _keep + (long)v0 * _width;
             args.Output = y + (long)blk * _rows * outSize;
             args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
             if (vt == vectorTiles - 1) _tail(in args);
@@ -382,7 +388,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         var g = _g;
         int v0 = t0 / _blocks * _perTile, v1 = Math.Min(_vectors, ((t1 - 1) / _blocks + 1) * _perTile) - 1;
         int r0 = _base[v0] / _rowFloats;
-        int r1 = (_base[v1] + DirectConvTile.Width - 1) / _rowFloats + (g.Kernel[1] - 1) * g.Dilation[1];
+        int r1 = (_base[v1] + _width - 1) / _rowFloats + (g.Kernel[1] - 1) * g.Dilation[1];
         int h0 = Math.Max(0, r0 - g.PadBegin[1]), h1 = Math.Min(g.In[1], r1 - g.PadBegin[1] + 1);
         _planes.ClearRows(padded, 0, _cPerGroup, r0, r1);
         if (h0 < h1) _planes.Copy(_x + _unit * _cPerGroup * g.InSize, padded, 0, _cPerGroup, h0, h1);

@@ -13,7 +13,7 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// pixels, which read every other column, are one contiguous load: column q is phase q mod 2 at index q / 2.
 /// </summary>
 /// <remarks>
-/// Rows move as AVX-512 vectors: they are 7–112 floats, and a memmove call per row costs more than the copy (the
+/// Rows move as AVX-512 vectors (AVX2 ones, or one float at a time when split, without AVX-512): they are 7–112 floats, and a memmove call per row costs more than the copy (the
 /// channel-tile conv's copy of 256 channels of 28×28 took 140–190 µs with <c>Span.CopyTo</c> per row).
 /// </remarks>
 internal readonly unsafe struct PaddedPlanes
@@ -90,6 +90,12 @@ internal readonly unsafe struct PaddedPlanes
     private static void CopyRow(float* from, float* to, int n)
     {
         int i = 0;
+        if (!Avx512F.IsSupported)
+        {
+            for (; i + 8 <= n; i += 8) Vector256.Load(from + i).Store(to + i);
+            for (; i < n; i++) to[i] = from[i];
+            return;
+        }
         for (; i + 16 <= n; i += 16) Vector512.Load(from + i).Store(to + i);
         if (i < n)
         {
@@ -110,6 +116,17 @@ internal readonly unsafe struct PaddedPlanes
         // other phase at index t + (padBegin + 1) / 2.
         float* evens = to + (padBegin & 1) * PhaseFloats + (padBegin >> 1);
         float* odds = to + ((padBegin + 1) & 1) * PhaseFloats + ((padBegin + 1) >> 1);
+        if (!Avx512F.IsSupported)
+        {
+            // The AVX2 direct conv's path: a scalar split (rows are short, and this runs once per input row).
+            for (int i = 0; i + 1 < n; i += 2)
+            {
+                evens[i >> 1] = from[i];
+                odds[i >> 1] = from[i + 1];
+            }
+            if ((n & 1) != 0) evens[n >> 1] = from[n - 1];
+            return;
+        }
         var even = RowPairs.EvenLanes;
         var odd = even + Vector512<int>.One;
         int evenCount = (n + 1) >> 1, oddCount = n >> 1;

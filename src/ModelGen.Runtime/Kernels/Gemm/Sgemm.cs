@@ -257,6 +257,13 @@ internal static unsafe partial class Sgemm
             SingleRowKernel(a, b, k, c, cols, row0, col0, e);
             return;
         }
+        // C's rows are ldc apart, a stride no hardware prefetcher follows, and a K slice reads its partial sums back:
+        // asked for now, the lines arrive while the FMAs run instead of after them.
+        for (int r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + cols - 1);
+        }
         float* tile = stackalloc float[MR * NR];
         if (Avx512F.IsSupported) Compute512(a, b, k, tile);
         else Compute256(a, b, k, tile);

@@ -1,0 +1,137 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels.Gemm;
+
+namespace ModelGen.Runtime.Kernels.Conv;
+
+/// <summary>
+/// <see cref="DirectConvTile"/> for AVX2 (<see cref="FloatIsa.Avx2"/>): R output channels × V vectors of 8 output pixels,
+/// R·V ≤ 12 accumulators in ymm registers, so that the accumulators, the V input loads and a broadcast fit the 16
+/// registers. AVX2 has no compress, so its vectors never run across output rows (<see cref="DirectConvArgs.Keep"/> is
+/// null); a row's last, partial vector is stored with <c>vmaskmovps</c>.
+/// </summary>
+internal static unsafe class DirectConvTile256
+{
+    /// <summary>Output pixels per vector.</summary>
+    public const int Width = 8;
+
+    /// <summary>Most rows (output channels) one tile holds: 6 × 2 vectors is 12 accumulators.</summary>
+    public const int MaxRows = 6;
+
+    /// <summary>Vectors per tile for <paramref name="rows"/> rows: at most 12 accumulators and 3 vectors.</summary>
+    public static int VectorsFor(int rows) => Math.Min(3, 12 / rows);
+
+    /// <summary>The tile function for <paramref name="rows"/> × <paramref name="vectors"/>.</summary>
+    public static delegate*<in DirectConvArgs, void> For(int rows, int vectors) => rows switch
+    {
+        1 => ForVectors<Count1>(vectors),
+        2 => ForVectors<Count2>(vectors),
+        3 => ForVectors<Count3>(vectors),
+        4 => ForVectors<Count4>(vectors),
+        5 => ForVectors<Count5>(vectors),
+        6 => ForVectors<Count6>(vectors),
+        _ => throw new ArgumentOutOfRangeException(nameof(rows)),
+    };
+
+    private static delegate*<in DirectConvArgs, void> ForVectors<TR>(int vectors) where TR : struct, ICount => vectors switch
+    {
+        1 => &Run<TR, Count1>,
+        2 => &Run<TR, Count2>,
+        3 => &Run<TR, Count3>,
+        _ => throw new ArgumentOutOfRangeException(nameof(vectors)),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<TR, TV>(in DirectConvArgs a) where TR : struct, ICount where TV : struct, ICount
+    {
+        float* b = a.Bias;
+        Vector256<float> a00 = default, a01 = default, a02 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default;
+        Vector256<float> a20 = default, a21 = default, a22 = default;
+        Vector256<float> a30 = default, a31 = default, a32 = default;
+        Vector256<float> a40 = default, a41 = default, a42 = default;
+        Vector256<float> a50 = default, a51 = default, a52 = default;
+        a00 = a01 = a02 = Vector256.Create(b[0]);
+        if (TR.N > 1) a10 = a11 = a12 = Vector256.Create(b[1]);
+        if (TR.N > 2) a20 = a21 = a22 = Vector256.Create(b[2]);
+        if (TR.N > 3) a30 = a31 = a32 = Vector256.Create(b[3]);
+        if (TR.N > 4) a40 = a41 = a42 = Vector256.Create(b[4]);
+        if (TR.N > 5) a50 = a51 = a52 = Vector256.Create(b[5]);
+
+        float* s0 = a.Source + a.Base[0];
+        float* s1 = TV.N > 1 ? a.Source + a.Base[1] : s0;
+        float* s2 = TV.N > 2 ? a.Source + a.Base[2] : s0;
+        float* w = a.Weights;
+        int* taps = a.Taps;
+        byte* pf = a.Prefetch;
+        for (int p = 0, k = a.K; p < k; p++, w += TR.N)
+        {
+            int o = taps[p];
+            if (pf != null) Sse.Prefetch1(pf + (long)p * 64);
+            var x0 = Vector256.Load(s0 + o);
+            var x1 = TV.N > 1 ? Vector256.Load(s1 + o) : default;
+            var x2 = TV.N > 2 ? Vector256.Load(s2 + o) : default;
+            Vector256<float> v;
+            v = Vector256.Create(w[0]); a00 = Fma.MultiplyAdd(x0, v, a00); if (TV.N > 1) a01 = Fma.MultiplyAdd(x1, v, a01); if (TV.N > 2) a02 = Fma.MultiplyAdd(x2, v, a02);
+            if (TR.N > 1) { v = Vector256.Create(w[1]); a10 = Fma.MultiplyAdd(x0, v, a10); if (TV.N > 1) a11 = Fma.MultiplyAdd(x1, v, a11); if (TV.N > 2) a12 = Fma.MultiplyAdd(x2, v, a12); }
+            if (TR.N > 2) { v = Vector256.Create(w[2]); a20 = Fma.MultiplyAdd(x0, v, a20); if (TV.N > 1) a21 = Fma.MultiplyAdd(x1, v, a21); if (TV.N > 2) a22 = Fma.MultiplyAdd(x2, v, a22); }
+            if (TR.N > 3) { v = Vector256.Create(w[3]); a30 = Fma.MultiplyAdd(x0, v, a30); if (TV.N > 1) a31 = Fma.MultiplyAdd(x1, v, a31); if (TV.N > 2) a32 = Fma.MultiplyAdd(x2, v, a32); }
+            if (TR.N > 4) { v = Vector256.Create(w[4]); a40 = Fma.MultiplyAdd(x0, v, a40); if (TV.N > 1) a41 = Fma.MultiplyAdd(x1, v, a41); if (TV.N > 2) a42 = Fma.MultiplyAdd(x2, v, a42); }
+            if (TR.N > 5) { v = Vector256.Create(w[5]); a50 = Fma.MultiplyAdd(x0, v, a50); if (TV.N > 1) a51 = Fma.MultiplyAdd(x1, v, a51); if (TV.N > 2) a52 = Fma.MultiplyAdd(x2, v, a52); }
+        }
+
+        // Inlined to the last store, as in DirectConvTile: a call while the accumulators are live would spill them.
+        int rows = a.Rows, n = a.OutSize;
+        float* y = a.Output;
+        bool relu = a.Epilogue.Activation == ActivationKind.Relu;
+        bool residual = a.Epilogue.HasResidual;
+        long residualOffset = a.Epilogue.ResidualOffset;
+        StoreRow<TV>(y, a.Dest, a.Lanes, relu, residual, residualOffset, a00, a01, a02);
+        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, relu, residual, residualOffset, a10, a11, a12);
+        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a20, a21, a22);
+        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a30, a31, a32);
+        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a40, a41, a42);
+        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a50, a51, a52);
+        if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a);
+    }
+
+    /// <summary>The activations other than Relu, applied to the tile's stored outputs.</summary>
+    private static void ActivateStored<TV>(in DirectConvArgs a) where TV : struct, ICount
+    {
+        for (int r = 0; r < a.Rows; r++)
+        for (int v = 0; v < TV.N; v++)
+        {
+            a.Epilogue.ActivateInPlace(a.Output + (long)r * a.OutSize + a.Dest[v], a.Lanes[v]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TV>(float* y, int* dest, int* lanes, bool relu, bool residual, long residualOffset,
+        Vector256<float> v0, Vector256<float> v1, Vector256<float> v2) where TV : struct, ICount
+    {
+        Store(y + dest[0], lanes[0], v0, relu, residual, residualOffset);
+        if (TV.N > 1) Store(y + dest[1], lanes[1], v1, relu, residual, residualOffset);
+        if (TV.N > 2) Store(y + dest[2], lanes[2], v2, relu, residual, residualOffset);
+    }
+
+    /// <summary>
+    /// Stores the first <paramref name="lanes"/> outputs of <paramref name="v"/>, adding the residual (when
+    /// <paramref name="residual"/>: <paramref name="residualOffset"/> floats from the output) and applying Relu on the way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* y, int lanes, Vector256<float> v, bool relu, bool residual, long residualOffset)
+    {
+        if (lanes == Width)
+        {
+            if (residual) v += Vector256.Load(y + residualOffset);
+            if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+            v.Store(y);
+            return;
+        }
+        var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(lanes)).AsSingle();
+        if (residual) v += Avx.MaskLoad(y + residualOffset, mask);
+        if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+        Avx.MaskStore(y, mask, v);
+    }
+}
