@@ -6,7 +6,7 @@ namespace ModelGen.Runtime.Tests;
 
 /// <summary>
 /// The direct Conv kernel (stride 1 or 2 along the width, small maps) against the definition, on each tile path the CPU
-/// has (<see cref="FloatIsa.Avx512"/>, <see cref="FloatIsa.Avx2"/>, forced through <see cref="FloatIsaSelector.Override"/>):
+/// has (<see cref="FloatIsa.Avx512"/>, <see cref="FloatIsa.Avx2"/>, forced through <see cref="FloatPaths"/>):
 /// every tile shape (1–8 rows per block, 1–4 vectors, partial vectors), pads wider than the kernel's reach,
 /// dilation, height strides, groups, 1-D and 3-D, bias or none, each fused activation, batches (units over
 /// the worker pool) and batch 1 over 1M multiply-adds (tiles over the pool), with weights in the blob or
@@ -64,19 +64,19 @@ public class DirectConvTests
     [MemberData(nameof(Cases))]
     public void DirectConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation)
     {
-        OnEachPath(() => Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false));
+        FloatPaths.OnEach(() => Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false));
     }
 
     [Fact]
     public void DirectConvWithRuntimeWeights()
     {
-        OnEachPath(() => Check([2, 3, 9, 10], [6, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], withBias: true, "Relu", runtimeWeights: true));
+        FloatPaths.OnEach(() => Check([2, 3, 9, 10], [6, 3, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], withBias: true, "Relu", runtimeWeights: true));
     }
 
     [Fact]
     public void FactoryPicksTheDirectKernelForWidthStrideOneOrTwoUpTo256ChannelsAndNarrowOneByOnes()
     {
-        OnEachPath(FactoryRule);
+        FloatPaths.OnEach(FactoryRule);
     }
 
     [Fact]
@@ -90,30 +90,6 @@ public class DirectConvTests
         finally
         {
             FloatIsaSelector.Override = null;
-        }
-    }
-
-    /// <summary>The tile paths this CPU runs, AVX-512 first.</summary>
-    internal static FloatIsa[] Paths() => [.. new[] { FloatIsa.Avx512, FloatIsa.Avx2 }.Where(FloatIsaSelector.IsSupported)];
-
-    /// <summary>Runs <paramref name="check"/> with kernels bound on each path of <see cref="Paths"/>; a CPU with neither has nothing to run.</summary>
-    internal static void OnEachPath(Action check)
-    {
-        foreach (var isa in Paths())
-        {
-            FloatIsaSelector.Override = isa;
-            try
-            {
-                check();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                throw new InvalidOperationException($"on the {isa} path: {e.Message}", e);
-            }
-            finally
-            {
-                FloatIsaSelector.Override = null;
-            }
         }
     }
 

@@ -2,7 +2,7 @@ using ModelGen.Runtime;
 
 namespace ModelGen.Runtime.Tests;
 
-/// <summary>Pools against the definition. Tolerance: rel 1e-5, abs 1e-6 (max is exact; average sums a handful of values).</summary>
+/// <summary>Pools against the definition, on each fp32 tile path (<see cref="FloatPaths"/>). Tolerance: rel 1e-5, abs 1e-6 (max is exact; average sums a handful of values).</summary>
 public class PoolTests
 {
     public static TheoryData<bool, int[], int[], int[], int[], int[], bool, bool> Cases() => new()
@@ -56,7 +56,10 @@ public class PoolTests
     [InlineData(3, 2, 0)] // MaxPoolRows, stride 2
     [InlineData(4, 2, 2)]
     [InlineData(3, 1, 1)] // MaxPoolRows, stride 1
-    public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax(int k, int stride, int pad)
+    public void MaxPoolPropagatesNaNAndOrdersSignedZerosLikeMathFMax(int k, int stride, int pad) =>
+        FloatPaths.OnEach(() => NaNAndSignedZeros(k, stride, pad));
+
+    private static void NaNAndSignedZeros(int k, int stride, int pad)
     {
         int[] xs = [1, 2, 9, 37];
         var x = Data.Random(5, Data.Count(xs), -1f, 0f);
@@ -98,7 +101,10 @@ public class PoolTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void PoolMatchesDefinition(bool max, int[] xs, int[] kernel, int[] strides, int[] pads, int[] dilations, bool ceil, bool countPad)
+    public void PoolMatchesDefinition(bool max, int[] xs, int[] kernel, int[] strides, int[] pads, int[] dilations, bool ceil, bool countPad) =>
+        FloatPaths.OnEach(() => MatchesDefinition(max, xs, kernel, strides, pads, dilations, ceil, countPad));
+
+    private static void MatchesDefinition(bool max, int[] xs, int[] kernel, int[] strides, int[] pads, int[] dilations, bool ceil, bool countPad)
     {
         int rank = xs.Length - 2;
         var ys = new int[xs.Length];

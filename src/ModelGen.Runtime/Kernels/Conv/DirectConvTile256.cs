@@ -17,7 +17,7 @@ internal static unsafe class DirectConvTile256
     public const int Width = 8;
 
     /// <summary>Most rows (output channels) one tile holds: 6 × 2 vectors is 12 accumulators.</summary>
-    public const int MaxRows = 6;
+    public const int MaxRows = 4;
 
     /// <summary>Vectors per tile for <paramref name="rows"/> rows: at most 12 accumulators and 3 vectors.</summary>
     public static int VectorsFor(int rows) => Math.Min(3, 12 / rows);

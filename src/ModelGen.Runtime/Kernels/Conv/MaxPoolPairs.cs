@@ -18,7 +18,7 @@ internal readonly unsafe struct MaxPoolPairs
 
     /// <summary>Whether <paramref name="g"/> fits this path (and the machine has AVX-512).</summary>
     public static bool Fits(WindowGeometry g) =>
-        Avx512F.IsSupported && Pool2D.Fits(g) && g.Kernel[2] == 2 && g.Stride[2] == 2
+        FloatIsaSelector.Current == FloatIsa.Avx512 && Pool2D.Fits(g) && g.Kernel[2] == 2 && g.Stride[2] == 2
         && g.PadBegin[1] == 0 && g.PadBegin[2] == 0
         && (g.Out[1] - 1) * g.Stride[1] + g.Kernel[1] <= g.In[1] && 2 * g.Out[2] <= g.In[2];
 

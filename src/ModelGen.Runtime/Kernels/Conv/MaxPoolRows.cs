@@ -30,7 +30,7 @@ internal readonly unsafe struct MaxPoolRows
 
     /// <summary>Whether <paramref name="g"/> fits this path (and the machine has AVX-512).</summary>
     public static bool Fits(WindowGeometry g) =>
-        Avx512F.IsSupported && Pool2D.Fits(g) && (g.Stride[2] == 1 || g.Stride[2] == 2) && g.Kernel[2] <= MaxWindow;
+        FloatIsaSelector.Current == FloatIsa.Avx512 && Pool2D.Fits(g) && (g.Stride[2] == 1 || g.Stride[2] == 2) && g.Kernel[2] <= MaxWindow;
 
     public MaxPoolRows(WindowGeometry g)
     {

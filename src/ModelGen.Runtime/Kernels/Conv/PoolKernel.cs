@@ -9,7 +9,8 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// dilations (both; AveragePool has them from opset 19) and count_include_pad. Window bounds
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
 /// <see cref="Pool2D"/>, or for max pooling <see cref="MaxPoolPairs"/> (unpadded windows two columns wide at stride 2)
-/// or <see cref="MaxPoolRows"/> (windows up to 17 columns, pads and ceil_mode at column stride 1 or 2); planes are split over the
+/// or <see cref="MaxPoolRows"/> (windows up to 17 columns, pads and ceil_mode at column stride 1 or 2; with AVX2,
+/// <see cref="MaxPoolRows256"/>); planes are split over the
 /// worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
@@ -20,6 +21,8 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     private readonly bool _usePairs;
     private readonly MaxPoolRows _rows;
     private readonly bool _useRows;
+    private readonly MaxPoolRows256 _rows256;
+    private readonly float* _rowBuffers;  // MaxPoolRows256's, one per part; null when another path runs
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -63,6 +66,8 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _rows = new MaxPoolRows(_g);
         long taps = _planes * _g.OutSize * _g.KernelSize;
         _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
+        _rows256 = new MaxPoolRows256(_g);
+        if (max && !_usePairs && !_useRows && MaxPoolRows256.Fits(_g)) _rowBuffers = (float*)context.Scratch(_parts * _rows256.BufferFloats * 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -88,6 +93,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
             if (_useRows)
             {
                 _rows.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
+            if (_rowBuffers != null)
+            {
+                _rows256.Plane(_x + plane * inSize, _y + plane * outSize, _rowBuffers + part * _rows256.BufferFloats);
                 continue;
             }
             if (_useFast)
