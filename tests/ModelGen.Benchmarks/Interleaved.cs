@@ -24,8 +24,11 @@ internal readonly record struct PairTiming(double AMicros, double BMicros, doubl
 /// caller went to sleep). Without the settle, a ModelGen chunk that starts right after an ONNX
 /// Runtime chunk shares both cores with that spinning tail: the 1024³ GEMM measured 15.2 ms per
 /// call with no settle, 13.9 ms after 5 ms, 12.6 ms after 20 ms and 9.1 ms after 50 ms, against
-/// 9.3–9.9 ms in one-second blocks. An application uses one engine or the other, not both, so
-/// each side is timed on a machine the other has left.
+/// 9.3–9.9 ms in one-second blocks. On the AVX2-only 2-core EPYC (Zen 3) the tail is longer:
+/// its spinning thread used 50 ms of CPU, and SqueezeNet took 17.9 ms per call right after ONNX
+/// Runtime, 11.2 ms after 50 ms and 10.2 ms after 100 ms, against 10.4 ms in a one-second block;
+/// hence 100 ms. An application uses one engine or the other, not both, so each side is timed on
+/// a machine the other has left.
 /// </remarks>
 internal static class Interleaved
 {
@@ -33,7 +36,7 @@ internal static class Interleaved
     private const double ChunkSeconds = 0.05;
 
     /// <summary>Untimed calls of the same side before each timed chunk, so the other side's threads have gone idle.</summary>
-    private const double SettleSeconds = 0.05;
+    private const double SettleSeconds = 0.1;
 
     /// <summary>Warms both sides (past tiered JIT), then times them alternately for about <paramref name="seconds"/> in all.</summary>
     public static PairTiming Run(Action a, Action b, double seconds)
