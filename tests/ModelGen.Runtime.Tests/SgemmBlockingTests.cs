@@ -23,6 +23,7 @@ public class SgemmBlockingTests
         // More row blocks: KC slices (256) outside row blocks of MCBlocks.
         { 100, 300, 20 }, // 17 row blocks (a second, partial MC block); slices 256 and 44
         { 192, 600, 40 }, // two whole MC blocks of 16 row blocks; three slices (256, 256, 88)
+        { 32, 784, 40 },  // batch 32 of a 784-input layer: without AVX-512, three equal slices (262, 262, 260) and a 2-row block
     };
 
     [Theory]
