@@ -92,12 +92,13 @@ internal readonly unsafe struct MaxPoolRows256
             for (int r = 1; r < rows; r++) acc = Vector256.Max(acc, Vector256.Load(top + (long)r * _iw + c));
             acc.Store(to + c);
         }
-        for (; c < _iw; c++)
-        {
-            float acc = top[c];
-            for (int r = 1; r < rows; r++) acc = MathF.Max(acc, top[(long)r * _iw + c]);
-            to[c] = acc;
-        }
+        if (c == _iw) return;
+        // The last partial vector, masked: its other lanes are neither read (no fault past the row) nor written (the
+        // buffer's −∞ after the row stays). SqueezeNet's 111-wide rows end in 7 such columns.
+        var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(_iw - c)).AsSingle();
+        var last = Avx.MaskLoad(top + c, mask);
+        for (int r = 1; r < rows; r++) last = Vector256.Max(last, Avx.MaskLoad(top + (long)r * _iw + c, mask));
+        Avx.MaskStore(to + c, mask, last);
     }
 
     /// <summary>evens[t] = row[2t], odds[t] = row[2t + 1] over the whole padded row, 16 columns per permute pair.</summary>
