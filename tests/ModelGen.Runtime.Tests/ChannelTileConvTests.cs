@@ -11,7 +11,8 @@ namespace ModelGen.Runtime.Tests;
 /// strided) and through its zero-bordered copy (asymmetric pads, dilation; a large one made over the pool), 1-D and 3-D, batch 2, an activation the
 /// transpose applies (Sigmoid) and Relu in the tiles, with and without bias, and weights that arrive at run time. Each
 /// case runs twice on different inputs, so stale data in the scratch cannot pass. Tolerance: rel 1e-4, abs 1e-4 (fp32
-/// sums of up to 1,152 terms vs double). On a machine without AVX-512 the other conv kernels run the same cases.
+/// sums of up to 1,152 terms vs double). Every case runs on each tile path the CPU has (<see cref="FloatPaths"/>): AVX-512
+/// tiles of 64 channels, AVX2 tiles of 16.
 /// </summary>
 public class ChannelTileConvTests
 {
@@ -39,22 +40,24 @@ public class ChannelTileConvTests
     [MemberData(nameof(Cases))]
     public void ChannelTileConvMatchesReference(int[] xs, int[] ws, int[] strides, int[] pads, int[] dilations, bool bias, string activation)
     {
-        Check(xs, ws, strides, pads, dilations, bias, activation, runtimeWeights: false);
+        FloatPaths.OnEach(() => Check(xs, ws, strides, pads, dilations, bias, activation, runtimeWeights: false));
     }
 
     [Fact]
     public void ChannelTileConvWithRuntimeWeights()
     {
-        Check([1, 64, 7, 7], [100, 64, 3, 3], [1, 1], [1, 1, 1, 1], [1, 1], bias: true, "Relu", runtimeWeights: true);
+        FloatPaths.OnEach(() => Check([1, 64, 7, 7], [100, 64, 3, 3], [1, 1], [1, 1, 1, 1], [1, 1], bias: true, "Relu", runtimeWeights: true));
     }
 
     [Fact]
-    public void FactoryPicksTheChannelTileKernelForSmallMapsWithManyChannels()
+    public void FactoryPicksTheChannelTileKernelForSmallMapsWithManyChannels() => FloatPaths.OnEach(FactoryRule);
+
+    private static void FactoryRule()
     {
-        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // the kernel needs AVX-512; the other kernels run these shapes
         Assert.True(Applies([1, 256, 14, 14], [256, 256, 3, 3], [1, 1], [1, 256, 12, 12]));    // ResNet-50's 14×14 3×3 (unpadded here)
-        Assert.True(Applies([1, 2048, 7, 7], [512, 2048, 1, 1], [1, 1], [1, 512, 7, 7]));     // its 7×7 1×1
-        Assert.True(Applies([1, 512, 28, 28], [1024, 512, 1, 1], [2, 2], [1, 1024, 14, 14])); // a strided 1×1 onto 14×14
+        bool wide = FloatIsaSelector.Current == FloatIsa.Avx512; // with AVX2 a 1×1 stays with SGEMM
+        Assert.Equal(wide, Applies([1, 2048, 7, 7], [512, 2048, 1, 1], [1, 1], [1, 512, 7, 7]));     // its 7×7 1×1
+        Assert.Equal(wide, Applies([1, 512, 28, 28], [1024, 512, 1, 1], [2, 2], [1, 1024, 14, 14])); // a strided 1×1 onto 14×14
         Assert.False(Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26])); // 676 pixels: the other kernels
         Assert.True(Applies([1, 128, 57, 57], [128, 128, 3, 3], [2, 2], [1, 128, 28, 28]));  // a strided window onto 28×28 (ResNet-50's 3×3/2, unpadded here)
         Assert.False(Applies([1, 256, 56, 56], [512, 256, 1, 1], [2, 2], [1, 512, 28, 28])); // a strided 1×1 onto 28×28: SGEMM

@@ -26,7 +26,8 @@ internal static unsafe class ChannelMajorStore
     {
         if (!Avx512F.IsSupported)
         {
-            StoreScalar(source, sourceStride, target, targetStride, residual, pixels, channels, e, activate);
+            if (Avx2.IsSupported) Store256(source, sourceStride, target, targetStride, residual, pixels, channels, e, activate);
+            else StoreScalar(source, sourceStride, target, targetStride, residual, pixels, channels, e, activate);
             return;
         }
         var columns = stackalloc Vector512<float>[Block];
@@ -115,6 +116,69 @@ internal static unsafe class ChannelMajorStore
         columns[10] = Avx512F.Shuffle4x128(v2, v10, 0xDD); columns[11] = Avx512F.Shuffle4x128(v3, v11, 0xDD);
         columns[12] = Avx512F.Shuffle4x128(v4, v12, 0xDD); columns[13] = Avx512F.Shuffle4x128(v5, v13, 0xDD);
         columns[14] = Avx512F.Shuffle4x128(v6, v14, 0xDD); columns[15] = Avx512F.Shuffle4x128(v7, v15, 0xDD);
+    }
+
+    /// <summary><see cref="Store"/> with AVX2: 8 × 8 floats at a time (<see cref="Transpose256"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Store256(float* source, long sourceStride, float* target, long targetStride, float* residual, int pixels, int channels,
+        in Epilogue e, bool activate)
+    {
+        var columns = stackalloc Vector256<float>[8];
+        for (int p = 0; p < pixels; p += 8)
+        {
+            int rows = Math.Min(8, pixels - p);
+            var pixelMask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rows)).AsSingle();
+            for (int c = 0; c < channels; c += 8)
+            {
+                int cols = Math.Min(8, channels - c);
+                Transpose256(source + (long)p * sourceStride + c, sourceStride, rows, cols, columns);
+                for (int j = 0; j < cols; j++)
+                {
+                    long at = (long)(c + j) * targetStride + p;
+                    var v = columns[j];
+                    if (rows == 8)
+                    {
+                        if (residual != null) v += Vector256.Load(residual + at);
+                        if (activate) v = e.Activate(v);
+                        v.Store(target + at);
+                    }
+                    else
+                    {
+                        if (residual != null) v += Avx.MaskLoad(residual + at, pixelMask);
+                        if (activate) v = e.Activate(v);
+                        Avx.MaskStore(target + at, pixelMask, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="rows"/> rows of <paramref name="cols"/> floats (missing rows and lanes read as zero) and
+    /// writes their 8 columns to <paramref name="columns"/>: float unpacks, shuffles, then 128-bit lane permutes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose256(float* s, long stride, int rows, int cols, Vector256<float>* columns)
+    {
+        var zero = Vector256<float>.Zero;
+        var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(cols)).AsSingle();
+        bool whole = cols == 8;
+        Vector256<float> Row(int r) => r >= rows ? zero : whole ? Vector256.Load(s + r * stride) : Avx.MaskLoad(s + r * stride, mask);
+        var r0 = Row(0); var r1 = Row(1); var r2 = Row(2); var r3 = Row(3);
+        var r4 = Row(4); var r5 = Row(5); var r6 = Row(6); var r7 = Row(7);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // In each 128-bit lane: u0 holds column 0 (4L) of rows 0–3, u1 column 1, u2 column 2, u3 column 3; u4–u7 rows 4–7.
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        columns[0] = Avx.Permute2x128(u0, u4, 0x20); columns[1] = Avx.Permute2x128(u1, u5, 0x20);
+        columns[2] = Avx.Permute2x128(u2, u6, 0x20); columns[3] = Avx.Permute2x128(u3, u7, 0x20);
+        columns[4] = Avx.Permute2x128(u0, u4, 0x31); columns[5] = Avx.Permute2x128(u1, u5, 0x31);
+        columns[6] = Avx.Permute2x128(u2, u6, 0x31); columns[7] = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     private static void StoreScalar(float* source, long sourceStride, float* target, long targetStride, float* residual, int pixels, int channels,

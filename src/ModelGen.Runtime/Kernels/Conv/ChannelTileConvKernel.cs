@@ -28,10 +28,10 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// </remarks>
 internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
 {
-    /// <summary>Output channels per tile (4 vectors); the weights are packed in groups of this many.</summary>
-    private const int GroupChannels = ChannelTile.MaxBlocks * ChannelTile.Lanes;
 
     private readonly WindowGeometry _g;
+    private readonly int _lanes;              // output channels per vector: 16 (ChannelTile, AVX-512) or 8 (ChannelTile256, AVX2)
+    private readonly int _groupChannels;      // output channels per tile, whole vectors; the weights are packed in groups of this many
     private readonly float* _xInput, _w, _y, _bias;
     private readonly int _batch, _channels, _m, _k, _groups, _mPadded;
     private readonly int _pd, _ph, _pw;       // the (padded) input's extents that the offsets index
@@ -71,8 +71,8 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// </summary>
     private const int MaxStridedWindowPixels = 56 * 56;
 
-    /// <summary>Fewest output channels: one whole tile of 4 channel vectors.</summary>
-    private const int MinChannels = GroupChannels;
+    /// <summary>Fewest output channels: one whole AVX-512 tile of 4 channel vectors (four AVX2 tiles).</summary>
+    private const int MinChannels = ChannelTile.MaxBlocks * ChannelTile.Lanes;
 
     /// <summary>
     /// Fewest taps (input channels × kernel taps): with fewer, a tile's sums are too short to pay for the transpose.
@@ -86,7 +86,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// </summary>
     public static bool Applies(BindContext context)
     {
-        if (!Avx512F.IsSupported || !context.HasInput(1) || context.Input(0).Type != ElementType.Float) return false;
+        if (FloatIsaSelector.Current == FloatIsa.None || !context.HasInput(1) || context.Input(0).Type != ElementType.Float) return false;
         if (context.Step.GetInt("group", 1) != 1) return false;
         int[] xs = context.Input(0).Shape, ys = context.Output(0).Shape, ws = context.Input(1).Shape;
         if (xs.Length < 3 || xs.Length > 5 || ws.Length != xs.Length || ys.Length != xs.Length) return false;
@@ -105,6 +105,11 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
             padded *= Math.Max(xs[d], (ys[d] - 1) * stride + (ws[d] - 1) * dilation + 1) + stride;
             strided |= stride > 1;
         }
+        // With AVX2 a 1×1 stays with SGEMM: measured on the 2-core EPYC (--layers, two alternating runs), ResNet-50's 1×1
+        // 256→1024 on 14×14 0.65 / 0.65 → 0.61 / 0.57 of ONNX Runtime's time here, SqueezeNet's 512→1000 on 13×13 0.75 /
+        // 0.59 → 0.58 / 0.56, the others the same within noise; the 3×3s gained (3×3/2 512 onto 7×7 0.46 / 0.43 → 0.65 /
+        // 0.65, 3×3 256 on 14×14 0.55 / 0.63 → 0.70 / 0.64).
+        if (window == 1 && FloatIsaSelector.Current == FloatIsa.Avx2) return false;
         long maxPixels = strided && window > 1 ? MaxStridedWindowPixels : MaxPixels;
         // The tap and pixel offsets into the padded input are ints.
         return pixels <= maxPixels && taps >= MinTaps && padded < int.MaxValue;
@@ -116,6 +121,9 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         if (shape.Groups != 1) throw context.Fail("the channel-tile Conv kernel takes group=1 only");
         (_batch, _channels, _m, _g, _k) = (shape.Batch, shape.CPerGroup, shape.MPerGroup, shape.Geometry, shape.K);
         var g = _g;
+        bool wide = FloatIsaSelector.Current == FloatIsa.Avx512;
+        _lanes = wide ? ChannelTile.Lanes : ChannelTile256.Lanes;
+        _groupChannels = wide ? ChannelTile.MaxBlocks * ChannelTile.Lanes : ChannelTile256.MaxBlocks * ChannelTile256.Lanes;
         _xInput = context.FloatInput(0);
         _w = context.FloatInput(1);
         _y = context.FloatOutput(0);
@@ -144,15 +152,17 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
             _base[i++] = (int)(((long)od * g.Stride[0] * _ph + oh * g.Stride[1]) * _pw + ow * g.Stride[2]);
         }
 
-        _groups = (_m + GroupChannels - 1) / GroupChannels;
-        _mPadded = _groups * GroupChannels;
+        _groups = (_m + _groupChannels - 1) / _groupChannels;
+        _mPadded = _groups * _groupChannels;
         _tiles = (pixels + ChannelTile.MaxPixels - 1) / ChannelTile.MaxPixels;
         int lastPixels = pixels - (_tiles - 1) * ChannelTile.MaxPixels;
-        int lastBlocks = (_m - (_groups - 1) * GroupChannels + ChannelTile.Lanes - 1) / ChannelTile.Lanes;
-        _full = ChannelTile.For(ChannelTile.MaxPixels, ChannelTile.MaxBlocks);
-        _lastPixels = ChannelTile.For(lastPixels, ChannelTile.MaxBlocks);
-        _lastGroup = ChannelTile.For(ChannelTile.MaxPixels, lastBlocks);
-        _lastBoth = ChannelTile.For(lastPixels, lastBlocks);
+        int lastBlocks = (_m - (_groups - 1) * _groupChannels + _lanes - 1) / _lanes;
+        int maxBlocks = _groupChannels / _lanes;
+        delegate*<in ChannelTileArgs, void> For(int pixels, int blocks) => wide ? ChannelTile.For(pixels, blocks) : ChannelTile256.For(pixels, blocks);
+        _full = For(ChannelTile.MaxPixels, maxBlocks);
+        _lastPixels = For(lastPixels, maxBlocks);
+        _lastGroup = For(ChannelTile.MaxPixels, lastBlocks);
+        _lastBoth = For(lastPixels, lastBlocks);
 
         long work = (long)_m * pixels * _k;
         int concurrency = WorkerPool.Shared.Concurrency;
@@ -161,14 +171,14 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _parts = !parallel ? 1 : Math.Min(concurrency, _splitChannels ? _groups : _tiles);
         // Yᵀ is rewritten on every run, so it lives in the executor's shared workspace, warm from the steps before.
         _workspace = context.Workspace;
-        _workspace.Reserve((long)_parts * pixels * GroupChannels * 4);
+        _workspace.Reserve((long)_parts * pixels * _groupChannels * 4);
         // Zeroed once: the borders stay zero, the copies write only the interior.
         if (!_readsInPlace) _padded = (float*)context.Scratch(_parts * _channels * _planes.PlaneFloats * 4);
 
         _packedBias = (float*)context.Scratch((long)_mPadded * 4);
-        _zeros = (float*)context.Scratch(GroupChannels * 4);
-        long packedFloats = (long)_groups * _k * GroupChannels;
-        _packedW = PackedConvWeights.Bind(context, "conv-channel-tile-w", $"{_m}x{_k}", packedFloats,
+        _zeros = (float*)context.Scratch(_groupChannels * 4);
+        long packedFloats = (long)_groups * _k * _groupChannels;
+        _packedW = PackedConvWeights.Bind(context, "conv-channel-tile-w", $"{_m}x{_k}g{_groupChannels}", packedFloats,
             target => PackWeights((float*)target), out _packPerCall);
         if (!_packPerCall) PackBias();
     }
@@ -181,19 +191,19 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     {
         for (int grp = 0; grp < _groups; grp++)
         {
-            float* dst = target + (long)grp * _k * GroupChannels;
+            float* dst = target + (long)grp * _k * _groupChannels;
             int width = GroupWidth(grp);
             for (int p = 0; p < _k; p++)
             for (int j = 0; j < width; j++)
             {
-                int mm = grp * GroupChannels + j;
+                int mm = grp * _groupChannels + j;
                 dst[(long)p * width + j] = mm < _m ? _w[(long)mm * _k + p] : 0f;
             }
         }
     }
 
     /// <summary>Channels of group <paramref name="grp"/> in whole vectors: 64, or fewer for the last.</summary>
-    private int GroupWidth(int grp) => Math.Min(GroupChannels, (_m - grp * GroupChannels + ChannelTile.Lanes - 1) / ChannelTile.Lanes * ChannelTile.Lanes);
+    private int GroupWidth(int grp) => Math.Min(_groupChannels, (_m - grp * _groupChannels + _lanes - 1) / _lanes * _lanes);
 
     private void PackBias() => ConvShape.PadBias(_bias, _m, _packedBias, _mPadded);
 
@@ -225,7 +235,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        float* yT = (float*)_workspace.Pointer + (long)part * _g.OutSize * GroupChannels;
+        float* yT = (float*)_workspace.Pointer + (long)part * _g.OutSize * _groupChannels;
         float* source = _x;
         if (!_readsInPlace)
         {
@@ -276,15 +286,15 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compute(float* source, float* yT, int g0, int g1, int t0, int t1)
     {
-        var args = new ChannelTileArgs { Source = source, Stride = GroupChannels };
+        var args = new ChannelTileArgs { Source = source, Stride = _groupChannels };
         int perSlice = Sgemm.EqualSlice(_k, SliceTaps);
         int first = t0 * ChannelTile.MaxPixels, end = Math.Min(_g.OutSize, t1 * ChannelTile.MaxPixels);
         for (int grp = g0; grp < g1; grp++)
         {
             bool lastGroup = grp == _groups - 1;
             int width = GroupWidth(grp);
-            int c0 = grp * GroupChannels, c1 = Math.Min(_m, c0 + GroupChannels);
-            float* weights = _packedW + (long)grp * _k * GroupChannels;
+            int c0 = grp * _groupChannels, c1 = Math.Min(_m, c0 + _groupChannels);
+            float* weights = _packedW + (long)grp * _k * _groupChannels;
             for (int k0 = 0; k0 < _k; k0 += perSlice)
             {
                 args.K = Math.Min(perSlice, _k - k0);
@@ -306,7 +316,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
                     args.Prefetch = tile > t0 && prefetched < nextBytes ? next + prefetched : null;
                     int p0 = tile * ChannelTile.MaxPixels;
                     args.Base = _base + p0;
-                    args.Output = yT + (long)p0 * GroupChannels;
+                    args.Output = yT + (long)p0 * _groupChannels;
                     bool lastTile = tile == _tiles - 1;
                     var run = lastTile ? (lastGroup ? _lastBoth : _lastPixels) : (lastGroup ? _lastGroup : _full);
                     run(in args);
@@ -334,7 +344,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         float* y = _y + image;
         float* r = _residual == null ? null : _residual + image;
         bool activate = !_reluInTiles && _epilogue.Activation != ActivationKind.None;
-        ChannelMajorStore.Store(yT + (long)p0 * GroupChannels, GroupChannels, y + (long)c0 * pixels + p0, pixels,
+        ChannelMajorStore.Store(yT + (long)p0 * _groupChannels, _groupChannels, y + (long)c0 * pixels + p0, pixels,
             r == null ? null : r + (long)c0 * pixels + p0, p1 - p0, c1 - c0, _epilogue, activate);
     }
 }

@@ -238,7 +238,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 
         long packedFloats = (long)_groups * _blocks * _k * _rows;
         _packedBias = (float*)context.Scratch((long)_groups * _blocks * _rows * 4);
-        _packedW = PackedConvWeights.Bind(context, "conv-direct-w", $"{_groups}x{_mPerGroup}x{_k}", packedFloats,
+        _packedW = PackedConvWeights.Bind(context, "conv-direct-w", $"{_groups}x{_mPerGroup}x{_k}r{_rows}", packedFloats,
             target => PackWeights((float*)target), out _packPerCall);
         if (!_packPerCall) PackBias();
     }
