@@ -118,13 +118,25 @@ internal readonly unsafe struct PaddedPlanes
         float* odds = to + ((padBegin + 1) & 1) * PhaseFloats + ((padBegin + 1) >> 1);
         if (!Avx512F.IsSupported)
         {
-            // The AVX2 direct conv's path: a scalar split (rows are short, and this runs once per input row).
-            for (int i = 0; i + 1 < n; i += 2)
+            // AVX2: 16 columns per permute pair (each half sorted into its 4 evens, then its 4 odds), the rest one pair at
+            // a time. One at a time throughout, the split took 2% of SqueezeNet's stem with its pool.
+            int t = 0;
+            if (Avx2.IsSupported)
             {
-                evens[i >> 1] = from[i];
-                odds[i >> 1] = from[i + 1];
+                var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+                for (; 2 * t + 16 <= n; t += 8)
+                {
+                    var lo = Avx2.PermuteVar8x32(Vector256.Load(from + 2 * t), order);
+                    var hi = Avx2.PermuteVar8x32(Vector256.Load(from + 2 * t + 8), order);
+                    Avx.Permute2x128(lo, hi, 0x20).Store(evens + t);
+                    Avx.Permute2x128(lo, hi, 0x31).Store(odds + t);
+                }
             }
-            if ((n & 1) != 0) evens[n >> 1] = from[n - 1];
+            for (; 2 * t < n; t++)
+            {
+                evens[t] = from[2 * t];
+                if (2 * t + 1 < n) odds[t] = from[2 * t + 1];
+            }
             return;
         }
         var even = RowPairs.EvenLanes;

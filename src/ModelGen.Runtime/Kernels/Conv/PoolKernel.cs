@@ -22,7 +22,7 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     private readonly MaxPoolRows _rows;
     private readonly bool _useRows;
     private readonly MaxPoolRows256 _rows256;
-    private readonly float* _rowBuffers;  // MaxPoolRows256's, one per part; null when another path runs
+    private readonly bool _useRows256;
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -67,7 +67,7 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         long taps = _planes * _g.OutSize * _g.KernelSize;
         _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
         _rows256 = new MaxPoolRows256(_g);
-        if (max && !_usePairs && !_useRows && MaxPoolRows256.Fits(_g)) _rowBuffers = (float*)context.Scratch(_parts * _rows256.BufferFloats * 4);
+        _useRows256 = max && !_usePairs && !_useRows && MaxPoolRows256.Fits(_g);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -95,9 +95,9 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
                 _rows.Plane(_x + plane * inSize, _y + plane * outSize);
                 continue;
             }
-            if (_rowBuffers != null)
+            if (_useRows256)
             {
-                _rows256.Plane(_x + plane * inSize, _y + plane * outSize, _rowBuffers + part * _rows256.BufferFloats);
+                _rows256.Plane(_x + plane * inSize, _y + plane * outSize);
                 continue;
             }
             if (_useFast)
