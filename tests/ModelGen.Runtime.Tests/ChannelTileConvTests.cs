@@ -34,6 +34,7 @@ public class ChannelTileConvTests
         { [1, 16, 5, 6, 7], [64, 16, 3, 3, 3], [1, 1, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1], true, "" }, // 3-D
         { [2, 96, 28, 28], [128, 96, 3, 3], [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },       // 75K input floats per image: the padded copy split over the pool, batch 2
         { [1, 64, 56, 56], [96, 64, 3, 3], [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },        // a strided window onto 28×28: 131 pixel tiles, groups of 64 and 32 channels
+        { [1, 32, 27, 27], [80, 32, 3, 3], [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },        // SqueezeNet's 27×27 3×3 class, 729 pixels: here on the AVX2 path only
     };
 
     [Theory]
@@ -58,7 +59,8 @@ public class ChannelTileConvTests
         bool wide = FloatIsaSelector.Current == FloatIsa.Avx512; // with AVX2 a 1×1 stays with SGEMM
         Assert.Equal(wide, Applies([1, 2048, 7, 7], [512, 2048, 1, 1], [1, 1], [1, 512, 7, 7]));     // its 7×7 1×1
         Assert.Equal(wide, Applies([1, 512, 28, 28], [1024, 512, 1, 1], [2, 2], [1, 1024, 14, 14])); // a strided 1×1 onto 14×14
-        Assert.False(Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26])); // 676 pixels: the other kernels
+        Assert.Equal(!wide, Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26])); // 676 pixels: AVX2 up to 28×28, AVX-512 the other kernels
+        Assert.False(Applies([1, 64, 58, 58], [64, 64, 3, 3], [1, 1], [1, 64, 56, 56]));    // 56×56: the direct kernel on either path
         Assert.True(Applies([1, 128, 57, 57], [128, 128, 3, 3], [2, 2], [1, 128, 28, 28]));  // a strided window onto 28×28 (ResNet-50's 3×3/2, unpadded here)
         Assert.False(Applies([1, 256, 56, 56], [512, 256, 1, 1], [2, 2], [1, 512, 28, 28])); // a strided 1×1 onto 28×28: SGEMM
         Assert.False(Applies([1, 64, 225, 225], [64, 64, 3, 3], [2, 2], [1, 64, 112, 112])); // a strided window onto 112×112: the direct kernel

@@ -71,6 +71,14 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// </summary>
     private const int MaxStridedWindowPixels = 56 * 56;
 
+    /// <summary>
+    /// Most output pixels of a stride-1 conv with a window on the AVX2 path, where the direct conv's 8-wide vectors have no
+    /// half-empty lanes to lose. Measured on the 2-core EPYC (--layers, two alternating runs, ModelGen µs, direct → here):
+    /// 3×3 128→128 on 28×28 2487 / 2389 → 2194 / 2224, SqueezeNet's 3×3 32→128 on 27×27 600 / 618 → 556 / 554; on 56×56
+    /// and 55×55 the direct conv stays faster (64→64 2242 / 2842 → 2896 / 2903, 16→64 555 / 481 → 638 / 636).
+    /// </summary>
+    private const int MaxAvx2WindowPixels = 28 * 28;
+
     /// <summary>Fewest output channels: one whole AVX-512 tile of 4 channel vectors (four AVX2 tiles).</summary>
     private const int MinChannels = ChannelTile.MaxBlocks * ChannelTile.Lanes;
 
@@ -110,7 +118,8 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         // 0.59 → 0.58 / 0.56, the others the same within noise; the 3×3s gained (3×3/2 512 onto 7×7 0.46 / 0.43 → 0.65 /
         // 0.65, 3×3 256 on 14×14 0.55 / 0.63 → 0.70 / 0.64).
         if (window == 1 && FloatIsaSelector.Current == FloatIsa.Avx2) return false;
-        long maxPixels = strided && window > 1 ? MaxStridedWindowPixels : MaxPixels;
+        long maxPixels = strided && window > 1 ? MaxStridedWindowPixels
+            : FloatIsaSelector.Current == FloatIsa.Avx2 && window > 1 ? MaxAvx2WindowPixels : MaxPixels;
         // The tap and pixel offsets into the padded input are ints.
         return pixels <= maxPixels && taps >= MinTaps && padded < int.MaxValue;
     }
