@@ -393,52 +393,65 @@ internal static unsafe partial class Sgemm
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < k; p++)
+        // K unrolled by two: the loop's own instructions (pointer steps, compare, branch) once per 24 FMAs.
+        int p = 0;
+        for (; p + 1 < k; p += 2)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c00 = MulAdd(a0, b0, c00);
-            c01 = MulAdd(a0, b1, c01);
-            if (TR.N > 1)
-            {
-                var a1 = Vector256.Create(a[1]);
-                c10 = MulAdd(a1, b0, c10);
-                c11 = MulAdd(a1, b1, c11);
-            }
-            if (TR.N > 2)
-            {
-                var a2 = Vector256.Create(a[2]);
-                c20 = MulAdd(a2, b0, c20);
-                c21 = MulAdd(a2, b1, c21);
-            }
-            if (TR.N > 3)
-            {
-                var a3 = Vector256.Create(a[3]);
-                c30 = MulAdd(a3, b0, c30);
-                c31 = MulAdd(a3, b1, c31);
-            }
-            if (TR.N > 4)
-            {
-                var a4 = Vector256.Create(a[4]);
-                c40 = MulAdd(a4, b0, c40);
-                c41 = MulAdd(a4, b1, c41);
-            }
-            if (TR.N > 5)
-            {
-                var a5 = Vector256.Create(a[5]);
-                c50 = MulAdd(a5, b0, c50);
-                c51 = MulAdd(a5, b1, c51);
-            }
-            a += MR;
-            b += NR;
+            Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a + MR, b + NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 2 * MR;
+            b += 2 * NR;
         }
+        if (p < k) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         c00.Store(tile); c01.Store(tile + 8);
         if (TR.N > 1) { c10.Store(tile + 16); c11.Store(tile + 24); }
         if (TR.N > 2) { c20.Store(tile + 32); c21.Store(tile + 40); }
         if (TR.N > 3) { c30.Store(tile + 48); c31.Store(tile + 56); }
         if (TR.N > 4) { c40.Store(tile + 64); c41.Store(tile + 72); }
         if (TR.N > 5) { c50.Store(tile + 80); c51.Store(tile + 88); }
+    }
+
+    /// <summary>One K step of <see cref="Compute256{TR}"/>: row r's two accumulators += A[r] · the B row's two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TR>(float* a, float* b, ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
+        ref Vector256<float> c20, ref Vector256<float> c21, ref Vector256<float> c30, ref Vector256<float> c31,
+        ref Vector256<float> c40, ref Vector256<float> c41, ref Vector256<float> c50, ref Vector256<float> c51) where TR : struct, ICount
+    {
+        var b0 = Vector256.Load(b);
+        var b1 = Vector256.Load(b + 8);
+        var a0 = Vector256.Create(a[0]);
+        c00 = MulAdd(a0, b0, c00);
+        c01 = MulAdd(a0, b1, c01);
+        if (TR.N > 1)
+        {
+            var a1 = Vector256.Create(a[1]);
+            c10 = MulAdd(a1, b0, c10);
+            c11 = MulAdd(a1, b1, c11);
+        }
+        if (TR.N > 2)
+        {
+            var a2 = Vector256.Create(a[2]);
+            c20 = MulAdd(a2, b0, c20);
+            c21 = MulAdd(a2, b1, c21);
+        }
+        if (TR.N > 3)
+        {
+            var a3 = Vector256.Create(a[3]);
+            c30 = MulAdd(a3, b0, c30);
+            c31 = MulAdd(a3, b1, c31);
+        }
+        if (TR.N > 4)
+        {
+            var a4 = Vector256.Create(a[4]);
+            c40 = MulAdd(a4, b0, c40);
+            c41 = MulAdd(a4, b1, c41);
+        }
+        if (TR.N > 5)
+        {
+            var a5 = Vector256.Create(a[5]);
+            c50 = MulAdd(a5, b0, c50);
+            c51 = MulAdd(a5, b1, c51);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
