@@ -393,16 +393,18 @@ internal static unsafe partial class Sgemm
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        // K unrolled by two: the loop's own instructions (pointer steps, compare, branch) once per 24 FMAs.
+        // K unrolled by four: the loop's own instructions (pointer steps, compare, branch) once per 48 FMAs.
         int p = 0;
-        for (; p + 1 < k; p += 2)
+        for (; p + 3 < k; p += 4)
         {
             Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             Step<TR>(a + MR, b + NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            a += 2 * MR;
-            b += 2 * NR;
+            Step<TR>(a + 2 * MR, b + 2 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a + 3 * MR, b + 3 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 4 * MR;
+            b += 4 * NR;
         }
-        if (p < k) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+        for (; p < k; p++, a += MR, b += NR) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         c00.Store(tile); c01.Store(tile + 8);
         if (TR.N > 1) { c10.Store(tile + 16); c11.Store(tile + 24); }
         if (TR.N > 2) { c20.Store(tile + 32); c21.Store(tile + 40); }
