@@ -96,8 +96,8 @@ internal static unsafe class ChannelTile256
         }
         if (relu)
         {
-            v0 = Vector256.Max(v0, Vector256<float>.Zero);
-            v1 = Vector256.Max(v1, Vector256<float>.Zero);
+            v0 = Ieee256.Relu(v0);
+            v1 = Ieee256.Relu(v1);
         }
         v0.Store(y);
         if (TB.N > 1) v1.Store(y + Lanes);

@@ -125,13 +125,13 @@ internal static unsafe class DirectConvTile256
         if (lanes == Width)
         {
             if (residual) v += Vector256.Load(y + residualOffset);
-            if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+            if (relu) v = Ieee256.Relu(v);
             v.Store(y);
             return;
         }
         var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(lanes)).AsSingle();
         if (residual) v += Avx.MaskLoad(y + residualOffset, mask);
-        if (relu) v = Vector256.Max(v, Vector256<float>.Zero);
+        if (relu) v = Ieee256.Relu(v);
         Avx.MaskStore(y, mask, v);
     }
 }

@@ -16,9 +16,9 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// AVX2 has no two-register lane shift (AVX-512's <c>valignd</c>): a shift by m is two lane permutes and a blend. The first
 /// version kept the column maxima in a row buffer and read them back at offsets 1 and 2; such loads straddle two vector
 /// stores still in flight, which the store buffer cannot forward (the remark on <see cref="MaxPoolRows"/>), and
-/// SqueezeNet's 3×3/2 pools took about twice ONNX Runtime's time. Same results bit for bit as the one-pass loop: max is
-/// exact in any order and −∞ is its identity; the vector max propagates NaN and orders −0 below +0 like
-/// <see cref="MathF.Max(float, float)"/>.
+/// SqueezeNet's 3×3/2 pools took about twice ONNX Runtime's time. The same results as the one-pass loop: max is exact in
+/// any order and −∞ is its identity; <see cref="Ieee256.Max"/> propagates NaN (as a NaN of its own payload) and orders −0
+/// below +0 like <see cref="MathF.Max(float, float)"/>.
 /// </remarks>
 internal readonly unsafe struct MaxPoolRows256
 {
@@ -68,7 +68,7 @@ internal readonly unsafe struct MaxPoolRows256
         {
             var next = ColumnMax(top, rows, c + 8);
             var result = cur;
-            for (int k = 1; k < _kw; k++) result = Vector256.Max(result, Shift(cur, next, k));
+            for (int k = 1; k < _kw; k++) result = Ieee256.Max(result, Shift(cur, next, k));
             Store(yRow, ow, result);
             cur = next;
         }
@@ -83,10 +83,10 @@ internal readonly unsafe struct MaxPoolRows256
         {
             Split(ColumnMax(top, rows, c + 16), ColumnMax(top, rows, c + 24), out var nextEvens, out var nextOdds);
             var result = evens;
-            if (_kw > 1) result = Vector256.Max(result, odds);
+            if (_kw > 1) result = Ieee256.Max(result, odds);
             for (int k = 2; k < _kw; k++)
             {
-                result = Vector256.Max(result, (k & 1) == 0 ? Shift(evens, nextEvens, k >> 1) : Shift(odds, nextOdds, k >> 1));
+                result = Ieee256.Max(result, (k & 1) == 0 ? Shift(evens, nextEvens, k >> 1) : Shift(odds, nextOdds, k >> 1));
             }
             Store(yRow, ow, result);
             evens = nextEvens;
@@ -101,7 +101,7 @@ internal readonly unsafe struct MaxPoolRows256
         if (c >= 0 && c + 8 <= _iw)
         {
             var acc = Vector256.Load(top + c);
-            for (int r = 1; r < rows; r++) acc = Vector256.Max(acc, Vector256.Load(top + (long)r * _iw + c));
+            for (int r = 1; r < rows; r++) acc = Ieee256.Max(acc, Vector256.Load(top + (long)r * _iw + c));
             return acc;
         }
         var negInf = Vector256.Create(float.NegativeInfinity);
@@ -110,7 +110,7 @@ internal readonly unsafe struct MaxPoolRows256
         var column = Vector256<int>.Indices + Vector256.Create(c);
         var mask = (Vector256.GreaterThanOrEqual(column, Vector256<int>.Zero) & Vector256.LessThan(column, Vector256.Create(_iw))).AsSingle();
         var acc2 = Avx.MaskLoad(top + c, mask);
-        for (int r = 1; r < rows; r++) acc2 = Vector256.Max(acc2, Avx.MaskLoad(top + (long)r * _iw + c, mask));
+        for (int r = 1; r < rows; r++) acc2 = Ieee256.Max(acc2, Avx.MaskLoad(top + (long)r * _iw + c, mask));
         return Avx.BlendVariable(negInf, acc2, mask);
     }
 

@@ -126,7 +126,7 @@ internal readonly unsafe struct Pool2D
             for (; w + 8 <= _iw; w += 8)
             {
                 var acc = Vector256.Load(x + w);
-                for (int r = 1; r < rows; r++) acc = Vector256.Max(acc, Vector256.Load(x + (long)r * _iw + w));
+                for (int r = 1; r < rows; r++) acc = Ieee256.Max(acc, Vector256.Load(x + (long)r * _iw + w));
                 acc.Store(column + w);
             }
         }

@@ -55,7 +55,7 @@ internal readonly struct MaxOp : IBinaryOp
     public bool Vectorized => true;
     public float Invoke(float a, float b) => MathF.Max(a, b);
     public Vector128<float> Invoke(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
-    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    public Vector256<float> Invoke(Vector256<float> a, Vector256<float> b) => Ieee256.Max(a, b);
     public Vector512<float> Invoke(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
 }
 

@@ -21,7 +21,7 @@ internal readonly struct ReluOp : IUnaryOp
 {
     public float Invoke(float x) => x > 0 ? x : 0;
     public Vector128<float> Invoke(Vector128<float> x) => Vector128.Max(x, Vector128<float>.Zero);
-    public Vector256<float> Invoke(Vector256<float> x) => Vector256.Max(x, Vector256<float>.Zero);
+    public Vector256<float> Invoke(Vector256<float> x) => Ieee256.Relu(x);
     public Vector512<float> Invoke(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);
 }
 
