@@ -268,9 +268,16 @@ internal static unsafe partial class Sgemm
             Sse.Prefetch0(c + r * ldc);
             Sse.Prefetch0(c + r * ldc + cols - 1);
         }
+        if (!Avx512F.IsSupported && cols == NR && (mode == SliceMode.First || mode == SliceMode.Middle))
+        {
+            // A raw partial sum of whole columns goes straight from the registers into C (added to it after the first
+            // slice): no round trip through the stack tile and FinishSlice.
+            Compute256(a, b, k, c, ldc, rows, mode == SliceMode.Middle);
+            return;
+        }
         float* tile = stackalloc float[MR * NR];
         if (Avx512F.IsSupported) Compute512(a, b, k, tile);
-        else Compute256(a, b, k, tile, rows);
+        else Compute256(a, b, k, tile, NR, rows, add: false);
         if (mode == SliceMode.Whole)
         {
             for (int r = 0; r < rows; r++)
@@ -372,24 +379,25 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// The MR×NR tile with 256-bit FMA for the first <paramref name="rows"/> rows of the block (the rest of the tile is
     /// left undefined): a batch of 32 is five full blocks and one of 2 rows, which computed as 6 spent 11% of the
-    /// product's FMAs on padding.
+    /// product's FMAs on padding. Row r goes to <paramref name="tile"/> + r·<paramref name="ldt"/>: the stack tile, or C
+    /// itself, where <paramref name="add"/> adds it to a K slice's partial sum.
     /// </summary>
-    private static void Compute256(float* a, float* b, int k, float* tile, int rows)
+    private static void Compute256(float* a, float* b, int k, float* tile, long ldt, int rows, bool add)
     {
         switch (rows)
         {
-            case 1: Compute256<Count1>(a, b, k, tile); break;
-            case 2: Compute256<Count2>(a, b, k, tile); break;
-            case 3: Compute256<Count3>(a, b, k, tile); break;
-            case 4: Compute256<Count4>(a, b, k, tile); break;
-            case 5: Compute256<Count5>(a, b, k, tile); break;
-            default: Compute256<Count6>(a, b, k, tile); break;
+            case 1: Compute256<Count1>(a, b, k, tile, ldt, add); break;
+            case 2: Compute256<Count2>(a, b, k, tile, ldt, add); break;
+            case 3: Compute256<Count3>(a, b, k, tile, ldt, add); break;
+            case 4: Compute256<Count4>(a, b, k, tile, ldt, add); break;
+            case 5: Compute256<Count5>(a, b, k, tile, ldt, add); break;
+            default: Compute256<Count6>(a, b, k, tile, ldt, add); break;
         }
     }
 
     /// <summary>The tile's first <typeparamref name="TR"/>.N rows: two registers per row, up to 12 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute256<TR>(float* a, float* b, int k, float* tile) where TR : struct, ICount
+    private static void Compute256<TR>(float* a, float* b, int k, float* tile, long ldt, bool add) where TR : struct, ICount
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -405,12 +413,25 @@ internal static unsafe partial class Sgemm
             b += 4 * NR;
         }
         for (; p < k; p++, a += MR, b += NR) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-        c00.Store(tile); c01.Store(tile + 8);
-        if (TR.N > 1) { c10.Store(tile + 16); c11.Store(tile + 24); }
-        if (TR.N > 2) { c20.Store(tile + 32); c21.Store(tile + 40); }
-        if (TR.N > 3) { c30.Store(tile + 48); c31.Store(tile + 56); }
-        if (TR.N > 4) { c40.Store(tile + 64); c41.Store(tile + 72); }
-        if (TR.N > 5) { c50.Store(tile + 80); c51.Store(tile + 88); }
+        Put(tile, add, c00, c01);
+        if (TR.N > 1) Put(tile + ldt, add, c10, c11);
+        if (TR.N > 2) Put(tile + 2 * ldt, add, c20, c21);
+        if (TR.N > 3) Put(tile + 3 * ldt, add, c30, c31);
+        if (TR.N > 4) Put(tile + 4 * ldt, add, c40, c41);
+        if (TR.N > 5) Put(tile + 5 * ldt, add, c50, c51);
+    }
+
+    /// <summary>Stores a row's two accumulators at <paramref name="row"/>, or adds them to what it holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(float* row, bool add, Vector256<float> v0, Vector256<float> v1)
+    {
+        if (add)
+        {
+            v0 += Vector256.Load(row);
+            v1 += Vector256.Load(row + 8);
+        }
+        v0.Store(row);
+        v1.Store(row + 8);
     }
 
     /// <summary>One K step of <see cref="Compute256{TR}"/>: row r's two accumulators += A[r] · the B row's two vectors.</summary>
