@@ -268,16 +268,16 @@ internal static unsafe partial class Sgemm
             Sse.Prefetch0(c + r * ldc);
             Sse.Prefetch0(c + r * ldc + cols - 1);
         }
-        if (!Avx512F.IsSupported && cols == NR && (mode == SliceMode.First || mode == SliceMode.Middle))
+        if (!Avx512F.IsSupported && cols == NR)
         {
-            // A raw partial sum of whole columns goes straight from the registers into C (added to it after the first
-            // slice): no round trip through the stack tile and FinishSlice.
-            Compute256(a, b, k, c, ldc, rows, mode == SliceMode.Middle);
+            // Whole columns go straight from the registers into C, finished as the mode says: no round trip through the
+            // stack tile and FinishSlice.
+            Compute256(a, b, k, c, ldc, rows, mode, row0, col0, e);
             return;
         }
         float* tile = stackalloc float[MR * NR];
         if (Avx512F.IsSupported) Compute512(a, b, k, tile);
-        else Compute256(a, b, k, tile, NR, rows, add: false);
+        else Compute256(a, b, k, tile, NR, rows, SliceMode.First, row0, col0, e);
         if (mode == SliceMode.Whole)
         {
             for (int r = 0; r < rows; r++)
@@ -379,25 +379,25 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// The MR×NR tile with 256-bit FMA for the first <paramref name="rows"/> rows of the block (the rest of the tile is
     /// left undefined): a batch of 32 is five full blocks and one of 2 rows, which computed as 6 spent 11% of the
-    /// product's FMAs on padding. Row r goes to <paramref name="tile"/> + r·<paramref name="ldt"/>: the stack tile, or C
-    /// itself, where <paramref name="add"/> adds it to a K slice's partial sum.
+    /// product's FMAs on padding. Row r goes to <paramref name="tile"/> + r·<paramref name="ldt"/>, written as
+    /// <paramref name="mode"/> says (<see cref="Put"/>): into C itself, or as raw sums into the stack tile (First).
     /// </summary>
-    private static void Compute256(float* a, float* b, int k, float* tile, long ldt, int rows, bool add)
+    private static void Compute256(float* a, float* b, int k, float* tile, long ldt, int rows, SliceMode mode, int row0, int col0, in Epilogue e)
     {
         switch (rows)
         {
-            case 1: Compute256<Count1>(a, b, k, tile, ldt, add); break;
-            case 2: Compute256<Count2>(a, b, k, tile, ldt, add); break;
-            case 3: Compute256<Count3>(a, b, k, tile, ldt, add); break;
-            case 4: Compute256<Count4>(a, b, k, tile, ldt, add); break;
-            case 5: Compute256<Count5>(a, b, k, tile, ldt, add); break;
-            default: Compute256<Count6>(a, b, k, tile, ldt, add); break;
+            case 1: Compute256<Count1>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            case 2: Compute256<Count2>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            case 3: Compute256<Count3>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            case 4: Compute256<Count4>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            case 5: Compute256<Count5>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            default: Compute256<Count6>(a, b, k, tile, ldt, mode, row0, col0, e); break;
         }
     }
 
     /// <summary>The tile's first <typeparamref name="TR"/>.N rows: two registers per row, up to 12 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute256<TR>(float* a, float* b, int k, float* tile, long ldt, bool add) where TR : struct, ICount
+    private static void Compute256<TR>(float* a, float* b, int k, float* tile, long ldt, SliceMode mode, int row0, int col0, in Epilogue e) where TR : struct, ICount
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -413,22 +413,31 @@ internal static unsafe partial class Sgemm
             b += 4 * NR;
         }
         for (; p < k; p++, a += MR, b += NR) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-        Put(tile, add, c00, c01);
-        if (TR.N > 1) Put(tile + ldt, add, c10, c11);
-        if (TR.N > 2) Put(tile + 2 * ldt, add, c20, c21);
-        if (TR.N > 3) Put(tile + 3 * ldt, add, c30, c31);
-        if (TR.N > 4) Put(tile + 4 * ldt, add, c40, c41);
-        if (TR.N > 5) Put(tile + 5 * ldt, add, c50, c51);
+        Put(tile, mode, row0, col0, e, c00, c01);
+        if (TR.N > 1) Put(tile + ldt, mode, row0 + 1, col0, e, c10, c11);
+        if (TR.N > 2) Put(tile + 2 * ldt, mode, row0 + 2, col0, e, c20, c21);
+        if (TR.N > 3) Put(tile + 3 * ldt, mode, row0 + 3, col0, e, c30, c31);
+        if (TR.N > 4) Put(tile + 4 * ldt, mode, row0 + 4, col0, e, c40, c41);
+        if (TR.N > 5) Put(tile + 5 * ldt, mode, row0 + 5, col0, e, c50, c51);
     }
 
-    /// <summary>Stores a row's two accumulators at <paramref name="row"/>, or adds them to what it holds.</summary>
+    /// <summary>
+    /// Writes a row's two accumulators (16 whole columns) at <paramref name="row"/> as <paramref name="mode"/> says: a first
+    /// slice's raw sums stored, a middle one's added, the last one's added and finished with the epilogue, a whole one's
+    /// finished.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(float* row, bool add, Vector256<float> v0, Vector256<float> v1)
+    private static void Put(float* row, SliceMode mode, int r, int col0, in Epilogue e, Vector256<float> v0, Vector256<float> v1)
     {
-        if (add)
+        if (mode == SliceMode.Middle || mode == SliceMode.Last)
         {
             v0 += Vector256.Load(row);
             v1 += Vector256.Load(row + 8);
+        }
+        if (mode == SliceMode.Whole || mode == SliceMode.Last)
+        {
+            StoreRow(row, v0, v1, NR, r, col0, e);
+            return;
         }
         v0.Store(row);
         v1.Store(row + 8);
