@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
 
@@ -10,7 +9,8 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// computed directly with the output channels along the vector: each <see cref="ChannelTile"/> holds up to 6 pixels × 64
 /// channels and reads, per tap, 4 vectors of packed weights and one broadcast input scalar per pixel, straight from the
 /// (zero-bordered, where the conv pads) input. The tiles write one channel group's Yᵀ [pixels, 64]; every 16 finished
-/// pixels are transposed on into Y, adding a fused residual and applying the activation on the way.
+/// pixels are transposed on into Y, adding a fused residual and applying the activation on the way. On AVX2
+/// (<see cref="ChannelTile256"/>) a tile is 6 pixels × 16 channels, 2 vectors of 8, and takes only windowed convs.
 /// </summary>
 /// <remarks>
 /// Why: with pixels along the vector (<see cref="DirectConvKernel"/>, SGEMM with pixels as columns) a 14×14 map fills
@@ -28,7 +28,6 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// </remarks>
 internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
 {
-
     private readonly WindowGeometry _g;
     private readonly int _lanes;              // output channels per vector: 16 (ChannelTile, AVX-512) or 8 (ChannelTile256, AVX2)
     private readonly int _groupChannels;      // output channels per tile, whole vectors; the weights are packed in groups of this many
@@ -72,8 +71,8 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private const int MaxStridedWindowPixels = 56 * 56;
 
     /// <summary>
-    /// Most output pixels of a stride-1 conv with a window on the AVX2 path, where the direct conv's 8-wide vectors have no
-    /// half-empty lanes to lose. Measured on the 2-core EPYC (--layers, two alternating runs, ModelGen µs, direct → here):
+    /// Most output pixels of a stride-1 conv with a window on the AVX2 path (AVX-512 keeps <see cref="MaxPixels"/>). Measured
+    /// on the 2-core AVX2 EPYC (--layers, two alternating runs, ModelGen µs, direct → here):
     /// 3×3 128→128 on 28×28 2487 / 2389 → 2194 / 2224, SqueezeNet's 3×3 32→128 on 27×27 600 / 618 → 556 / 554; on 56×56
     /// and 55×55 the direct conv stays faster (64→64 2242 / 2842 → 2896 / 2903, 16→64 555 / 481 → 638 / 636).
     /// </summary>
@@ -113,8 +112,8 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
             padded *= Math.Max(xs[d], (ys[d] - 1) * stride + (ws[d] - 1) * dilation + 1) + stride;
             strided |= stride > 1;
         }
-        // With AVX2 a 1×1 stays with SGEMM: measured on the 2-core EPYC (--layers, two alternating runs), ResNet-50's 1×1
-        // 256→1024 on 14×14 0.65 / 0.65 → 0.61 / 0.57 of ONNX Runtime's time here, SqueezeNet's 512→1000 on 13×13 0.75 /
+        // With AVX2 a 1×1 stays with SGEMM: measured on the 2-core EPYC (--layers, two alternating runs, ONNX Runtime's time
+        // over ModelGen's, SGEMM → here), ResNet-50's 1×1 256→1024 on 14×14 0.65 / 0.65 → 0.61 / 0.57, SqueezeNet's 512→1000 on 13×13 0.75 /
         // 0.59 → 0.58 / 0.56, the others the same within noise; the 3×3s gained (3×3/2 512 onto 7×7 0.46 / 0.43 → 0.65 /
         // 0.65, 3×3 256 on 14×14 0.55 / 0.63 → 0.70 / 0.64).
         if (window == 1 && FloatIsaSelector.Current == FloatIsa.Avx2) return false;
@@ -211,7 +210,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         }
     }
 
-    /// <summary>Channels of group <paramref name="grp"/> in whole vectors: 64, or fewer for the last.</summary>
+    /// <summary>Channels of group <paramref name="grp"/> in whole vectors: the group's width (64, or 16 on AVX2), or fewer for the last.</summary>
     private int GroupWidth(int grp) => Math.Min(_groupChannels, (_m - grp * _groupChannels + _lanes - 1) / _lanes * _lanes);
 
     private void PackBias() => ConvShape.PadBias(_bias, _m, _packedBias, _mPadded);

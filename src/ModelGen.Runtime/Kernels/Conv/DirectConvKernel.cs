@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Threading;
 
@@ -16,7 +15,8 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// with M of 10–16) and padding M up to the micro-kernel's rows; here the input is read in place and
 /// the rows are split into even blocks (10 = 5 + 5). Groups, dilation, any height/depth stride,
 /// pads, auto_pad, bias and the fused activation are supported; the factory picks this kernel by
-/// <see cref="Applies"/> and keeps <see cref="ConvKernel"/> for the rest.
+/// <see cref="Applies"/> and keeps <see cref="ConvKernel"/> for the rest. On AVX2 the tiles are <see cref="DirectConvTile256"/>'s
+/// (R up to 4 × V up to 3 vectors of 8), and a vector never spans two output rows.
 /// </summary>
 internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 {
