@@ -83,29 +83,75 @@ internal static unsafe class Int8MicroKernel
     /// <summary>
     /// AVX2 without vpmaddubsw (whose int16 pair sums saturate): widen both operands to int16 and
     /// use vpmaddwd, whose int32 pair sums are exact. Each accumulator holds two partial sums per
-    /// column (k 0–1 and k 2–3 of every group); a horizontal add folds them at the end.
+    /// column (k 0–1 and k 2–3 of every group); a horizontal add folds them at the end. Rows go in
+    /// pairs, so each group of the panel is widened once for two rows: one row at a time it was
+    /// widened for every row (4 of the 12 vector ops per row and group).
     /// </summary>
     private static void Widening(byte* a, long lda, int rows, sbyte* panel, int kp, int* tile)
     {
-        for (int r = 0; r < rows; r++)
+        int r = 0;
+        for (; r + 1 < rows; r += 2) WideningRows<Two>(a + r * lda, a + (r + 1) * lda, panel, kp, tile + r * Int8Packing.NR);
+        if (r < rows) WideningRows<One>(a + r * lda, a + r * lda, panel, kp, tile + r * Int8Packing.NR);
+    }
+
+    /// <summary>One or two rows per pass, as a type so the JIT compiles each without the other's branch.</summary>
+    private interface IRowCount
+    {
+        static abstract bool Pair { get; }
+    }
+
+    private readonly struct One : IRowCount
+    {
+        public static bool Pair => false;
+    }
+
+    private readonly struct Two : IRowCount
+    {
+        public static bool Pair => true;
+    }
+
+    /// <summary>Rows <paramref name="row0"/> (and, for <typeparamref name="TRows"/> = <see cref="Two"/>, <paramref name="row1"/>) against the panel, into tile rows 0 (and 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideningRows<TRows>(byte* row0, byte* row1, sbyte* b, int kp, int* tile) where TRows : struct, IRowCount
+    {
+        Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector256<int> t0 = default, t1 = default, t2 = default, t3 = default;
+        for (int p = 0; p < kp; p += 4)
         {
-            byte* row = a + r * lda;
-            sbyte* b = panel;
-            Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (int p = 0; p < kp; p += 4)
+            var w0 = Avx2.ConvertToVector256Int16(Vector128.Load(b));
+            var w1 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 16));
+            var w2 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 32));
+            var w3 = Avx2.ConvertToVector256Int16(Vector128.Load(b + 48));
+            var x = Pairs(*(uint*)(row0 + p));
+            s0 = Avx2.Add(s0, Avx2.MultiplyAddAdjacent(x, w0));
+            s1 = Avx2.Add(s1, Avx2.MultiplyAddAdjacent(x, w1));
+            s2 = Avx2.Add(s2, Avx2.MultiplyAddAdjacent(x, w2));
+            s3 = Avx2.Add(s3, Avx2.MultiplyAddAdjacent(x, w3));
+            if (TRows.Pair)
             {
-                uint v = *(uint*)(row + p);
-                ulong w = (v & 0xFFu) | ((ulong)(v & 0xFF00u) << 8) | ((ulong)(v & 0xFF0000u) << 16) | ((ulong)(v >> 24) << 48);
-                var x = Vector256.Create(w).AsInt16();
-                s0 = Avx2.Add(s0, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(b))));
-                s1 = Avx2.Add(s1, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(b + 16))));
-                s2 = Avx2.Add(s2, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(b + 32))));
-                s3 = Avx2.Add(s3, Avx2.MultiplyAddAdjacent(x, Avx2.ConvertToVector256Int16(Vector128.Load(b + 48))));
-                b += 4 * Int8Packing.NR;
+                x = Pairs(*(uint*)(row1 + p));
+                t0 = Avx2.Add(t0, Avx2.MultiplyAddAdjacent(x, w0));
+                t1 = Avx2.Add(t1, Avx2.MultiplyAddAdjacent(x, w1));
+                t2 = Avx2.Add(t2, Avx2.MultiplyAddAdjacent(x, w2));
+                t3 = Avx2.Add(t3, Avx2.MultiplyAddAdjacent(x, w3));
             }
-            // hadd gives columns [0,1,4,5 | 2,3,6,7] (per 128-bit lane); 0xD8 swaps the middle quadwords.
-            Avx2.Permute4x64(Avx2.HorizontalAdd(s0, s1).AsInt64(), 0xD8).AsInt32().Store(tile + r * Int8Packing.NR);
-            Avx2.Permute4x64(Avx2.HorizontalAdd(s2, s3).AsInt64(), 0xD8).AsInt32().Store(tile + r * Int8Packing.NR + 8);
+            b += 4 * Int8Packing.NR;
         }
+        Fold(s0, s1, s2, s3, tile);
+        if (TRows.Pair) Fold(t0, t1, t2, t3, tile + Int8Packing.NR);
+    }
+
+    /// <summary>Four activation bytes zero-extended to int16 and repeated across the vector: (a0, a1, a2, a3) × 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Pairs(uint v) =>
+        Avx2.BroadcastScalarToVector256(Sse41.ConvertToVector128Int16(Vector128.CreateScalar(v).AsByte()).AsUInt64()).AsInt16();
+
+    /// <summary>Folds a row's two partial sums per column into its 16 columns at <paramref name="row"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Fold(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, int* row)
+    {
+        // hadd gives columns [0,1,4,5 | 2,3,6,7] (per 128-bit lane); 0xD8 swaps the middle quadwords.
+        Avx2.Permute4x64(Avx2.HorizontalAdd(s0, s1).AsInt64(), 0xD8).AsInt32().Store(row);
+        Avx2.Permute4x64(Avx2.HorizontalAdd(s2, s3).AsInt64(), 0xD8).AsInt32().Store(row + 8);
     }
 }
