@@ -19,9 +19,6 @@ internal enum FloatIsa
 /// <summary>Chooses the fp32 tile path: the widest the CPU has, unless a test overrides it on its thread.</summary>
 internal static class FloatIsaSelector
 {
-    [ThreadStatic]
-    private static FloatIsa? t_override;
-
     /// <summary>The widest path this CPU supports.</summary>
     public static FloatIsa Best { get; } =
         Avx512F.IsSupported ? FloatIsa.Avx512 : Avx2.IsSupported && Fma.IsSupported ? FloatIsa.Avx2 : FloatIsa.None;
@@ -33,16 +30,12 @@ internal static class FloatIsaSelector
     /// <exception cref="PlatformNotSupportedException">This CPU cannot run <paramref name="value"/>.</exception>
     public static FloatIsa? Override
     {
-        get => t_override;
-        set
-        {
-            if (value is { } isa && !IsSupported(isa)) throw new PlatformNotSupportedException($"This CPU cannot run the {isa} fp32 tiles.");
-            t_override = value;
-        }
+        get => IsaOverride<FloatIsa>.Value;
+        set => IsaOverride<FloatIsa>.Set(value, IsSupported, "fp32 tiles");
     }
 
     /// <summary>The path a kernel bound now takes.</summary>
-    public static FloatIsa Current => t_override ?? Best;
+    public static FloatIsa Current => IsaOverride<FloatIsa>.Value ?? Best;
 
     /// <summary>Whether this CPU can run <paramref name="isa"/>.</summary>
     public static bool IsSupported(FloatIsa isa) => isa switch

@@ -20,9 +20,6 @@ internal enum Int8Isa
 /// <summary>Chooses the int8 path: the best the CPU has, unless a test overrides it on its thread.</summary>
 internal static class Int8IsaSelector
 {
-    [ThreadStatic]
-    private static Int8Isa? t_override;
-
     /// <summary>The best path this CPU supports.</summary>
     public static Int8Isa Best { get; } =
         AvxVnni.IsSupported ? Int8Isa.AvxVnni : Avx2.IsSupported ? Int8Isa.Avx2 : Int8Isa.Scalar;
@@ -33,16 +30,12 @@ internal static class Int8IsaSelector
     /// </summary>
     public static Int8Isa? Override
     {
-        get => t_override;
-        set
-        {
-            if (value is { } isa && !IsSupported(isa)) throw new PlatformNotSupportedException($"This CPU cannot run the {isa} int8 path.");
-            t_override = value;
-        }
+        get => IsaOverride<Int8Isa>.Value;
+        set => IsaOverride<Int8Isa>.Set(value, IsSupported, "int8 path");
     }
 
     /// <summary>The path a kernel bound now should use.</summary>
-    public static Int8Isa Current => t_override ?? Best;
+    public static Int8Isa Current => IsaOverride<Int8Isa>.Value ?? Best;
 
     /// <summary>Whether this CPU can run <paramref name="isa"/>.</summary>
     public static bool IsSupported(Int8Isa isa) => isa switch
