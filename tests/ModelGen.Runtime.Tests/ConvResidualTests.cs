@@ -12,7 +12,8 @@ namespace ModelGen.Runtime.Tests;
 /// in registers and with an activation applied after the stores).
 /// Each case also runs in place, the output in the residual's own bytes (what the memory planner does when the Conv is
 /// the residual's last reader), where every kernel must read an element's residual before it stores that element, and a
-/// product split into K slices must keep the residual as its starting sum. Each case runs twice on different inputs
+/// product split into K slices must keep the residual as its starting sum. Each case runs on every tile path the CPU has
+/// (<see cref="FloatPaths"/>: AVX-512 and AVX2 where both are there), twice on different inputs
 /// (stale scratch cannot pass). Tolerance: rel 1e-4, abs 1e-4 (fp32 sums of up to 1100 terms vs double).
 /// </summary>
 public class ConvResidualTests
@@ -29,24 +30,25 @@ public class ConvResidualTests
         { [1, 72, 9, 9], [64, 72, 3, 3], 1, 1, 1, "Sigmoid" },      // channel tiles, one group (split by pixels), padded
         { [1, 128, 15, 15], [72, 128, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1: in place plus a packed remainder
         { [1, 300, 15, 15], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1, K = 300: in place in KC slices, packed whole
-        { [1, 300, 15, 15], [200, 300, 1, 1], 1, 0, 1, "Relu" },    // channel-major 1×1 split by rows, K = 300 in KC slices
+        { [1, 300, 15, 15], [264, 300, 1, 1], 1, 0, 1, "Relu" },    // channel-major 1×1 split by rows (each part packing all columns without AVX-512), K = 300 in KC slices
         { [1, 1100, 15, 15], [40, 1100, 1, 1], 1, 0, 1, "" },       // channel-major 1×1, K = 1100: the packed columns group-major in two slices
         { [1, 32, 16, 16], [272, 32, 3, 3], 1, 1, 1, "Relu" },      // channel-major im2col, K = 288: row blocks in KC slices
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "" },            // no activation: the residual alone
         { [1, 64, 27, 27], [72, 64, 3, 3], 1, 1, 1, "Relu" },       // Winograd: odd map, two parts, masked row ends
         { [1, 64, 14, 14], [32, 64, 3, 3], 1, 1, 1, "Sigmoid" },    // Winograd, the activation after the stores
+        { [1, 64, 14, 14], [132, 64, 3, 3], 1, 1, 1, "Relu" },     // Winograd, on AVX2 split by output channels
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void ResidualIsAddedBeforeTheActivation(int[] xs, int[] ws, int stride, int pad, int group, string activation) =>
-        Check(xs, ws, stride, pad, group, activation, inPlace: false);
+        FloatPaths.OnEach(() => Check(xs, ws, stride, pad, group, activation, inPlace: false));
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void ResidualInTheOutputsBytesIsAddedBeforeTheActivation(int[] xs, int[] ws, int stride, int pad, int group, string activation) =>
-        Check(xs, ws, stride, pad, group, activation, inPlace: true);
+        FloatPaths.OnEach(() => Check(xs, ws, stride, pad, group, activation, inPlace: true));
 
     private static void Check(int[] xs, int[] ws, int stride, int pad, int group, string activation, bool inPlace)
     {

@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics.X86;
+using ModelGen.Runtime.Kernels;
 using ModelGen.Runtime.Kernels.Conv;
 
 namespace ModelGen.Runtime.Tests;
@@ -7,8 +7,9 @@ namespace ModelGen.Runtime.Tests;
 /// The Winograd F(2×2, 3×3) Conv against the direct reference. The cases reach odd output sizes (a half tile at the
 /// right and bottom edges), tile rows longer than one vector (28 tiles) and blocks that start and end inside a tile row,
 /// one part and two, output channels that are not a multiple of the register tile's 8, asymmetric and zero pads, batch
-/// 2, each fused activation, no bias, and weights that arrive at run time (the fused residual: <see cref="ConvResidualTests"/>). Each case runs twice on
-/// different inputs, so stale data in the scratch cannot pass, and each is checked to be one the kernel takes. Tolerance:
+/// 2, each fused activation, no bias, and weights that arrive at run time (the fused residual: <see cref="ConvResidualTests"/>). Each case runs on
+/// every tile path the CPU has (<see cref="FloatPaths"/>: 48-tile blocks of 8 channels on AVX-512, 24-tile blocks of 4 on
+/// AVX2), twice on different inputs, so stale data in the scratch cannot pass, and each is checked to be one the kernel takes. Tolerance:
 /// rel 1e-4, abs 1e-4, as for the other fp32 conv kernels (sums of up to 1,152 terms against double).
 /// </summary>
 public class WinogradConvTests
@@ -25,21 +26,28 @@ public class WinogradConvTests
         { [1, 80, 14, 14], [17, 80, 3, 3], [0, 0, 0, 0], true, "Sigmoid" },    // unpadded: 12×12 outputs, 36 tiles
         { [1, 128, 14, 14], [96, 128, 3, 3], [1, 1, 1, 1], true, "Clip" },     // 1,152 terms a sum
         { [1, 64, 12, 12], [16, 64, 3, 3], [1, 1, 1, 1], true, "Tanh" },       // 36 tiles, 16 channels: under the split threshold, one part
+        { [1, 64, 13, 13], [136, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },     // 49 tiles, 7 AVX2 vectors: split by output channels there, 17 + 17 blocks of 4, chunks of 16 and 1
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void WinogradConvMatchesReference(int[] xs, int[] ws, int[] pads, bool bias, string activation)
     {
-        AssertTaken(xs, ws, pads);
-        ConvKernelCheck.Matches(xs, ws, 1, [1, 1], pads, [1, 1], bias, activation, runtimeWeights: false, Rel, Abs);
+        FloatPaths.OnEach(() =>
+        {
+            AssertTaken(xs, ws, pads);
+            ConvKernelCheck.Matches(xs, ws, 1, [1, 1], pads, [1, 1], bias, activation, runtimeWeights: false, Rel, Abs);
+        });
     }
 
     [Fact]
     public void WinogradConvWithRuntimeWeights()
     {
-        AssertTaken([1, 64, 20, 20], [48, 64, 3, 3], [1, 1, 1, 1]);
-        ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, Abs);
+        FloatPaths.OnEach(() =>
+        {
+            AssertTaken([1, 64, 20, 20], [48, 64, 3, 3], [1, 1, 1, 1]);
+            ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, Abs);
+        });
     }
 
     /// <summary>
@@ -49,9 +57,12 @@ public class WinogradConvTests
     [Fact]
     public void TwoWinogradConvsShareTheWorkspace()
     {
-        AssertTaken([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1]);
-        AssertTaken([1, 96, 28, 28], [72, 96, 3, 3], [0, 0, 0, 0]);
-        CheckChain([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1], [72, 96, 3, 3], [0, 0, 0, 0]);
+        FloatPaths.OnEach(() =>
+        {
+            AssertTaken([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1]);
+            AssertTaken([1, 96, 28, 28], [72, 96, 3, 3], [0, 0, 0, 0]);
+            CheckChain([1, 64, 28, 28], [96, 64, 3, 3], [1, 1, 1, 1], [72, 96, 3, 3], [0, 0, 0, 0]);
+        });
     }
 
     /// <summary>
@@ -62,9 +73,12 @@ public class WinogradConvTests
     [Fact]
     public void ADirectConvAfterAWinogradConvFindsItsBordersZero()
     {
-        AssertTaken([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1]);
-        if (Avx512F.IsSupported) Assert.False(Applies([1, 16, 30, 30], [64, 16, 3, 3], [1, 1], [1, 64, 30, 30])); // 16 input channels: the direct kernel
-        CheckChain([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1], [64, 16, 3, 3], [1, 1, 1, 1]);
+        FloatPaths.OnEach(() =>
+        {
+            AssertTaken([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1]);
+            Assert.False(Applies([1, 16, 30, 30], [64, 16, 3, 3], [1, 1], [1, 64, 30, 30])); // 16 input channels: the direct kernel
+            CheckChain([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1], [64, 16, 3, 3], [1, 1, 1, 1]);
+        });
     }
 
     /// <summary>
@@ -101,9 +115,10 @@ public class WinogradConvTests
     }
 
     [Fact]
-    public void FactoryPicksWinogradForThreeByThreeStrideOne()
+    public void FactoryPicksWinogradForThreeByThreeStrideOne() => FloatPaths.OnEach(FactoryRule);
+
+    private static void FactoryRule()
     {
-        if (!Avx512F.IsSupported) return; // the kernel needs AVX-512; the other kernels run these shapes
         Assert.True(Applies([1, 128, 28, 28], [128, 128, 3, 3], [1, 1], [1, 128, 26, 26]));    // ResNet-50's 28×28 3×3 (unpadded here)
         Assert.True(Applies([1, 256, 14, 14], [256, 256, 3, 3], [1, 1], [1, 256, 14, 14]));    // its 14×14 3×3
         Assert.False(Applies([1, 512, 7, 7], [512, 512, 3, 3], [1, 1], [1, 512, 7, 7]));       // 16 tiles: U streams from memory for too few
@@ -112,10 +127,9 @@ public class WinogradConvTests
         Assert.False(Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));     // 32 input channels: the transforms cost what they save
     }
 
-    /// <summary>Fails when AVX-512 is there and the factory would not take the Winograd kernel for this case (else the case would test another kernel).</summary>
+    /// <summary>Fails when the factory would not take the Winograd kernel for this case on the current path (else the case would test another kernel).</summary>
     private static void AssertTaken(int[] xs, int[] ws, int[] pads)
     {
-        if (!Avx512F.IsSupported) return;
         Assert.True(Applies(xs, ws, [1, 1], Data.ConvOutputShape(xs, ws, [1, 1], pads, [1, 1])), "the case does not reach the Winograd kernel");
     }
 

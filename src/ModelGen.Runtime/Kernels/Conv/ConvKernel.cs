@@ -33,6 +33,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     private readonly SubsampledInput? _subsampled; // a strided 1×1 conv's input on the output grid, one buffer per job
     private readonly bool _splitPanels;
     private readonly bool _splitRows;   // split-panel mode, but the parts take row blocks (see the constructor)
+    private readonly bool _inPlace;     // whole 64-column groups of a 1×1 conv's input are read in place (AVX-512's wide tiles)
     private readonly int _panelGroup; // column panels packed and multiplied together (see PackAndMultiply)
     private long _unit;        // split-panel mode: the unit being computed
     private float* _prepared;  // split-panel mode: its (padded) input
@@ -41,8 +42,19 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     /// Column panels (of 16 pixels) below which a batch-1 1×1 conv splits its product by rows (see the constructor).
     /// Measured on two cores: 13×13 512→1000 0.77 → 0.56 ms and 14×14 256→1024 0.39 → 0.30 ms with rows; at 28×28
     /// (49 panels) rows lose, 0.59 → 0.64 ms for 512→256, as each part then streams the whole 1.6 MB input.
+    /// Without AVX-512 the input cannot be read in place, and each part packs all of it into its own buffer first (the
+    /// packing runs on both cores at once, and each core then reads its copy from its own cache); see
+    /// <see cref="MinRowsPackingAll"/>.
     /// </summary>
     private const int SplitRowsBelowPanels = 16;
+
+    /// <summary>
+    /// Fewest output channels for which split-row parts that pack all of the input each (no AVX-512) beat split panels: the
+    /// packing is the same for every part, so it pays only when each part's rows are many. Measured on the 2-core AVX2
+    /// EPYC (profile, fastest call of each step, two alternating pairs): SqueezeNet's 1×1 512→1000 on 13×13 1130 / 1127
+    /// → 1072 / 1039 µs, its 512→64 90 / 88 → 103 / 102 µs.
+    /// </summary>
+    private const int MinRowsPackingAll = 256;
 
     /// <summary>Target size of one group of packed B panels: about half of a Zen 4/5 or recent Intel core's L2.</summary>
     private const long PackedBGroupBytes = 512 * 1024;
@@ -88,7 +100,9 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         // weights instead: every part multiplies all columns, read in place; only the columns after the last whole
         // 64-column group are packed, once, before the parts start.
         int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
-        _splitRows = _splitPanels && _direct && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts && Avx512F.IsSupported;
+        _inPlace = Avx512F.IsSupported;
+        _splitRows = _splitPanels && _direct && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts
+            && (_inPlace || _mPerGroup >= MinRowsPackingAll);
         if (_splitRows) _parts = Math.Min(WorkerPool.Shared.Concurrency, rowBlocks);
 
         // A group's packed B ([K, 16·group] floats) should stay in L2 with room for the weights' block: about 512 KB,
@@ -100,7 +114,9 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         int jobs = _splitPanels ? 1 : _parts; // split-panel parts share one packed B
         _jobs = new SgemmJob[jobs];
         _packedBSize = Sgemm.PackedBSize(_k, outSize);
-        _packedB = (float*)context.Scratch(_packedBSize * jobs * 4);
+        // Split-row parts that pack all of B each pack their own copy.
+        int packedBs = _splitRows && !_inPlace ? _parts : jobs;
+        _packedB = (float*)context.Scratch(_packedBSize * packedBs * 4);
         if (subsample) _subsampled = new SubsampledInput(context, _g, _cPerGroup, jobs);
         if (!_direct)
         {
@@ -162,7 +178,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
                 job.PackedA = _packedW + g * Sgemm.PackedASize(_mPerGroup, _k);
                 job.C = _y + _unit * _mPerGroup * _g.OutSize;
                 job.Epilogue.RowBias = _bias == null ? null : _bias + g * _mPerGroup;
-                if (_splitRows) PackRemainder(job, _prepared);
+                if (_splitRows && _inPlace) PackRemainder(job, _prepared);
                 WorkerPool.Shared.Run(this, _parts);
             }
             return;
@@ -215,7 +231,13 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         int b0 = (int)((long)rowBlocks * part / parts), b1 = (int)((long)rowBlocks * (part + 1) / parts);
         if (b0 >= b1) return;
         int r0 = b0 * Sgemm.MR, rows = Math.Min(_mPerGroup, b1 * Sgemm.MR) - r0;
-        int n = _g.OutSize, groups = n / Sgemm.WideColumns, panels = Sgemm.ColumnPanels(n);
+        int n = _g.OutSize, groups = _inPlace ? n / Sgemm.WideColumns : 0, panels = Sgemm.ColumnPanels(n);
+        float* packedB = job.PackedB;
+        if (!_inPlace)
+        {
+            packedB = _packedB + part * _packedBSize;
+            Sgemm.PackB(_prepared, n, 1, _k, n, packedB);
+        }
         // Rows are relative to the part's first row from here on: shift what the epilogue indexes by row.
         var e = job.Epilogue;
         if (e.RowBias != null) e.RowBias += r0;
@@ -224,11 +246,11 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         if (groups > 0) Sgemm.UnpackedColumns(a, _prepared, n, c, n, rows, _k, e, 0, groups);
         int packedFrom = groups * Sgemm.WidePanelCount;
         if (packedFrom >= panels) return;
-        if (Sgemm.UsesBlocking(rows, _k, e)) Sgemm.BlockedPanels(a, job.PackedB, c, n, rows, n, _k, e, packedFrom, panels);
+        if (Sgemm.UsesBlocking(rows, _k, e)) Sgemm.BlockedPanels(a, packedB, c, n, rows, n, _k, e, packedFrom, panels);
         else
         {
             int blocks = Sgemm.RowBlocks(rows);
-            Sgemm.Tiles(a, job.PackedB, c, n, rows, n, _k, e, packedFrom * blocks, panels * blocks);
+            Sgemm.Tiles(a, packedB, c, n, rows, n, _k, e, packedFrom * blocks, panels * blocks);
         }
     }
 
@@ -270,7 +292,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
                 }
                 // 1x1, stride 1, no pads (dilation is irrelevant): B is the input itself (or its subsampled copy), [C/g, spatial].
                 // Whole 64-column groups read it in place; the rest is packed.
-                int inPlace = Avx512F.IsSupported ? (Math.Min(n, g1 * Sgemm.NR) - g0 * Sgemm.NR) / Sgemm.WideColumns : 0;
+                int inPlace = _inPlace ? (Math.Min(n, g1 * Sgemm.NR) - g0 * Sgemm.NR) / Sgemm.WideColumns : 0;
                 if (inPlace > 0)
                 {
                     Sgemm.UnpackedColumns(job.PackedA, b, n, job.C, n, _mPerGroup, _k, job.Epilogue, g0 * Sgemm.NR, inPlace);

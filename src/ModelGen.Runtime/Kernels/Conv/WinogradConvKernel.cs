@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Gemm;
 using ModelGen.Runtime.Memory;
 using ModelGen.Runtime.Threading;
@@ -9,12 +7,13 @@ namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
 /// 3×3 stride-1 Conv by Winograd F(2×2, 3×3) (<see cref="WinogradTransforms"/>): the output is cut into 2×2 tiles,
-/// numbered row by row, and the tiles are taken in blocks of up to 48. For each block the kernel
+/// numbered row by row, and the tiles are taken in blocks of up to 48 (24 on AVX2). For each block the kernel
 /// <list type="number">
 /// <item>transforms the block's input patches, channel by channel through a zero-bordered plane, into V[ξ][c][tile];</item>
 /// <item>multiplies, 64 output channels at a time and for each of the 16 points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed
 /// filters, [M × C], packed once) with <see cref="DirectConvTile"/> as the register tile: 8 output channels × 48 tiles,
-/// every lane a tile of the block whatever the map's width;</item>
+/// every lane a tile of the block whatever the map's width (on AVX2 <see cref="DirectConvTile256"/>, 4 channels × 24
+/// tiles);</item>
 /// <item>transforms those products into the block's 2×2 outputs, adding bias and residual and applying the activation.</item>
 /// </list>
 /// </summary>
@@ -38,22 +37,15 @@ namespace ModelGen.Runtime.Kernels.Conv;
 internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 {
     private const int Points = WinogradTransforms.Points;
-    private const int Lanes = WinogradTransforms.Lanes;
 
-    /// <summary>Output channels per register tile (the <see cref="DirectConvTile"/> rows).</summary>
-    private const int Rows = 8;
-
-    /// <summary>Tile vectors per register tile: 8 × 3 = 24 accumulators; a block is one register tile wide.</summary>
-    private const int Vectors = 3;
-
-    /// <summary>Most tiles per block.</summary>
-    private const int BlockTiles = Vectors * Lanes;
+    /// <summary>Output channels per register tile with AVX-512 (the <see cref="DirectConvTile"/> rows); AVX2's tile holds <see cref="DirectConvTile256.MaxRows"/>.</summary>
+    private const int WideRows = 8;
 
     /// <summary>
-    /// Tiles a block's V and products hold per channel: the block's tiles and 16 more, which the input transform of a tile
-    /// row's last vector writes past the block (its lanes past the row's end are overwritten by the next row, or land here).
+    /// Tile vectors per register tile (8 × 3 = 24 accumulators with AVX-512, 4 × 3 = 12 with AVX2); a block is one register
+    /// tile wide, so it holds 3 vectors of tiles: 48 tiles, or 24.
     /// </summary>
-    private const int BlockStride = BlockTiles + Lanes;
+    private const int Vectors = 3;
 
     /// <summary>
     /// Floats added between two points' planes of V and of the products. Without it the planes are a multiple of 4 KB
@@ -63,10 +55,10 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private const int PointSkew = 32;
 
     /// <summary>
-    /// Register blocks of output channels (64 channels) whose products are made and transformed together: the products
-    /// of all 256 channels of a block (16 points, 1 MB) pushed what the steps around the conv use out of L2.
+    /// Output channels whose products are made and transformed together: the products of all 256 channels of a block
+    /// (16 points, 1 MB) pushed what the steps around the conv use out of L2.
     /// </summary>
-    private const int ChunkBlocks = 8;
+    private const int ChunkChannels = 64;
 
     /// <summary>Floats read past a padded plane's last row by the input transform (34 columns from the last patch's origin).</summary>
     private const int PlaneSlack = 48;
@@ -75,21 +67,27 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly int _batch, _c, _m, _mPadded, _mBlocks;
     private readonly int _h, _wOut, _inH, _inW, _padTop;
     private readonly int _tilesH, _tilesW, _tiles;
+    private readonly bool _wide;             // the AVX-512 path (else AVX2)
+    private readonly int _lanes;             // tiles per vector: 16, or 8
+    private readonly int _rows;              // output channels per register tile: 8, or 4
+    private readonly int _chunkBlocks;       // register blocks per chunk of ChunkChannels
+    private readonly int _blockStride;       // tiles a block's V and products hold per channel (see the constructor)
     private readonly PaddedPlanes _planes;   // one channel's zero-bordered plane (2 · tiles + 2 square)
     private readonly int _planeRow;
     private readonly long _planeFloats, _vPoint, _productPoint, _vPart, _productPart;
     private readonly float* _plane;          // [parts][planeFloats + slack]
-    private readonly float* _u;              // [ξ][m block][c][Rows]
-    private readonly StepWorkspace _workspace; // [parts][ξ][c][BlockStride] V, then [parts][ξ][64 channels][BlockStride] products
-    private readonly int* _taps;             // [c]: c · BlockStride
+    private readonly float* _u;              // [ξ][m block][c][rows]
+    private readonly StepWorkspace _workspace; // [parts][ξ][c][blockStride] V, then [parts][ξ][64 channels][blockStride] products
+    private readonly int* _taps;             // [c]: c · blockStride
     private readonly int* _offsets;          // [v]: 16 · v, a vector's first tile
-    private readonly int* _fullLanes;        // [Vectors]: 16
-    private readonly float* _zeros;          // [Rows]: the products start from zero (the bias comes after the output transform)
+    private readonly int* _fullLanes;        // [Vectors]: lanes
+    private readonly float* _zeros;          // [rows]: the products start from zero (the bias comes after the output transform)
     private readonly float* _packedBias;     // [m]
     private readonly Epilogue _epilogue;     // residual and activation, applied by the output transform
     private readonly bool _reluOnly;         // no activation or Relu: applied in registers, else after the stores
     private readonly bool _packPerCall;
     private readonly int _parts;
+    private readonly bool _splitChannels;    // every part takes all tiles and its own output channels (else its own tiles)
     private readonly delegate*<in DirectConvArgs, void>[] _tileFor;
     private float* _x, _yImage;
 
@@ -100,20 +98,28 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// </summary>
     private const int MinChannels = 64;
 
+    /// <summary>
+    /// Tile vectors per part below which an AVX2 map whose vectors do not divide evenly among the parts is split by output
+    /// channels instead. A 14×14 or 13×13 map is 49 tiles, 7 vectors of 8: by tiles one core computes 4 vectors and the
+    /// other 3. By channels each part transforms the input of all 49 tiles (C × 49 patches, about 1/50 of the products'
+    /// work for 256 → 256) and multiplies 7 vectors for half of the channels, reading only its half of U.
+    /// </summary>
+    private const int SplitChannelsBelowVectors = 4;
+
     /// <summary>Fewest output channels: one register tile's 8 rows at least.</summary>
     private const int MinOutputChannels = 16;
 
     /// <summary>
-    /// Fewest 2×2 tiles (two vectors). A 7×7 map is 16: U (16 × 512 × 512 floats, 16 MB for 3×3 512→512) is read for
+    /// Fewest 2×2 tiles (two AVX-512 vectors). A 7×7 map is 16: U (16 × 512 × 512 floats, 16 MB for 3×3 512→512) is read for
     /// 16 tiles only and streams from memory; two cores, p50, direct against Winograd: 622–660 against 650–762 µs with
     /// warm caches, 735 / 785 against 1329 / 1332 µs with the caches flushed between calls.
     /// </summary>
-    private const int MinTiles = 2 * Lanes;
+    private const int MinTiles = 32;
 
     /// <summary>True for a float, ungrouped 2-D Conv with a 3×3 kernel, stride 1 and dilation 1, enough channels and a map of at least <see cref="MinTiles"/> tiles.</summary>
     public static bool Applies(BindContext context)
     {
-        if (!Avx512F.IsSupported || !context.HasInput(1) || context.Input(0).Type != ElementType.Float) return false;
+        if (FloatIsaSelector.Current == FloatIsa.None || !context.HasInput(1) || context.Input(0).Type != ElementType.Float) return false;
         if (context.Step.GetInt("group", 1) != 1) return false;
         int[] xs = context.Input(0).Shape, ws = context.Input(1).Shape, ys = context.Output(0).Shape;
         if (xs.Length != 4 || ws.Length != 4 || ys.Length != 4 || ws[2] != 3 || ws[3] != 3) return false;
@@ -148,8 +154,15 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _tilesW = (_wOut + 1) / 2;
         _tiles = _tilesH * _tilesW;
         int concurrency = WorkerPool.Shared.Concurrency;
-        _mBlocks = (_m + Rows - 1) / Rows;
-        _mPadded = _mBlocks * Rows;
+        _wide = FloatIsaSelector.Current == FloatIsa.Avx512;
+        _lanes = _wide ? Winograd512.Lanes : Winograd256.Lanes;
+        _rows = _wide ? WideRows : DirectConvTile256.MaxRows;
+        _chunkBlocks = ChunkChannels / _rows;
+        // A block's tiles and a vector more, which the input transform of a tile row's last vector writes past the block
+        // (its lanes past the row's end are overwritten by the next row, or land here).
+        _blockStride = (Vectors + 1) * _lanes;
+        _mBlocks = (_m + _rows - 1) / _rows;
+        _mPadded = _mBlocks * _rows;
 
         // The plane covers every patch (2 · tiles + 2 rows and columns), which also holds the input at its pads.
         _planes = new PaddedPlanes(g, 1, 2 * _tilesH + 2, 2 * _tilesW + 2, 1);
@@ -158,41 +171,44 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 
         long work = (long)Points * _c * _mPadded * _tiles;
         // Every part gets a vector of tiles at least (14×14: 49 tiles, 25 + 24).
-        _parts = work < SgemmJob.ParallelThreshold ? 1 : Math.Clamp(_tiles / Lanes, 1, concurrency);
+        _parts = work < SgemmJob.ParallelThreshold ? 1 : Math.Clamp(_tiles / _lanes, 1, concurrency);
+        int tileVectors = (_tiles + _lanes - 1) / _lanes;
+        _splitChannels = !_wide && _parts > 1 && tileVectors % _parts != 0 && tileVectors < SplitChannelsBelowVectors * _parts
+            && _mBlocks >= _parts * _chunkBlocks;
         _plane = (float*)context.Scratch(_parts * _planeFloats * 4);
-        _vPoint = (long)_c * BlockStride + PointSkew;
-        _productPoint = (long)Math.Min(_mBlocks, ChunkBlocks) * Rows * BlockStride + PointSkew;
+        _vPoint = (long)_c * _blockStride + PointSkew;
+        _productPoint = (long)Math.Min(_mBlocks, _chunkBlocks) * _rows * _blockStride + PointSkew;
         _vPart = Points * _vPoint;
         _productPart = Points * _productPoint;
         // V and the products live in the executor's shared workspace (rewritten by every run, so nothing is lost there).
         _workspace = context.Workspace;
         _workspace.Reserve(_parts * (_vPart + _productPart) * 4);
         _taps = (int*)context.Scratch((long)_c * 4);
-        for (int c = 0; c < _c; c++) _taps[c] = c * BlockStride;
+        for (int c = 0; c < _c; c++) _taps[c] = c * _blockStride;
         _offsets = (int*)context.Scratch(Vectors * 4);
         _fullLanes = (int*)context.Scratch(Vectors * 4);
         for (int v = 0; v < Vectors; v++)
         {
-            _offsets[v] = v * Lanes;
-            _fullLanes[v] = Lanes;
+            _offsets[v] = v * _lanes;
+            _fullLanes[v] = _lanes;
         }
-        _zeros = (float*)context.Scratch(Rows * 4);
+        _zeros = (float*)context.Scratch(_rows * 4);
         _packedBias = (float*)context.Scratch((long)_mPadded * 4);
         _tileFor = new delegate*<in DirectConvArgs, void>[Vectors + 1];
-        for (int v = 1; v <= Vectors; v++) _tileFor[v] = DirectConvTile.For(Rows, v);
+        for (int v = 1; v <= Vectors; v++) _tileFor[v] = _wide ? DirectConvTile.For(_rows, v) : DirectConvTile256.For(_rows, v);
 
-        _u = PackedConvWeights.Bind(context, "conv-winograd-u", $"{_m}x{_c}", (long)Points * _mPadded * _c, target => PackFilters((float*)target), out _packPerCall);
+        _u = PackedConvWeights.Bind(context, "conv-winograd-u", $"{_m}x{_c}r{_rows}", (long)Points * _mPadded * _c, target => PackFilters((float*)target), out _packPerCall);
         if (!_packPerCall) PackBias();
     }
 
-    /// <summary>U[ξ][m block][c][r] = (G g Gᵀ)[ξ] of the filter of output channel block · 8 + r and input channel c (zero past M).</summary>
+    /// <summary>U[ξ][m block][c][r] = (G g Gᵀ)[ξ] of the filter of output channel block · rows + r and input channel c (zero past M).</summary>
     private void PackFilters(float* target)
     {
-        long pointStride = (long)_mBlocks * _c * Rows;
+        long pointStride = (long)_mBlocks * _c * _rows;
         for (int m = 0; m < _mPadded; m++)
         for (int c = 0; c < _c; c++)
         {
-            float* u = target + ((long)(m / Rows) * _c + c) * Rows + m % Rows;
+            float* u = target + ((long)(m / _rows) * _c + c) * _rows + m % _rows;
             if (m < _m) WinogradTransforms.Filter(_w + ((long)m * _c + c) * 9, u, pointStride);
             else for (int p = 0; p < Points; p++) u[p * pointStride] = 0f;
         }
@@ -227,25 +243,46 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         // 28×28 was 5 blocks of 39–40 tiles (3 vectors each), 2 for one core and 3 for the other. Two cores, p50, three
         // alternating runs: 128 on 28×28 478 / 491 / 497 → 381 / 376 / 430 µs, 64 on 56×56 (17 blocks) 426 / 409 / 443 →
         // 398 / 371 / 469 µs.
-        int first = (int)((long)_tiles * part / parts), end = (int)((long)_tiles * (part + 1) / parts);
-        int vectors = (end - first + Lanes - 1) / Lanes, blocks = (vectors + Vectors - 1) / Vectors;
+        if (_splitChannels)
+        {
+            RunTiles(part, v, products, 0, _tiles, _mBlocks * part / parts, _mBlocks * (part + 1) / parts);
+            return;
+        }
+        RunTiles(part, v, products, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts), 0, _mBlocks);
+    }
+
+    /// <summary>
+    /// Tiles [<paramref name="first"/>, <paramref name="end"/>) in blocks of whole vectors, for register blocks of output
+    /// channels [<paramref name="k0"/>, <paramref name="k1"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RunTiles(int part, float* v, float* products, int first, int end, int k0, int k1)
+    {
+        int lanes = _lanes;
+        int vectors = (end - first + lanes - 1) / lanes, blocks = (vectors + Vectors - 1) / Vectors;
         for (int block = 0; block < blocks; block++)
         {
-            int t0 = first + vectors * block / blocks * Lanes, t1 = Math.Min(end, first + vectors * (block + 1) / blocks * Lanes);
-            RunBlock(part, v, products, t0, t1);
+            int t0 = first + vectors * block / blocks * lanes, t1 = Math.Min(end, first + vectors * (block + 1) / blocks * lanes);
+            RunBlock(part, v, products, t0, t1, k0, k1);
         }
     }
 
-    /// <summary>Tiles [<paramref name="t0"/>, <paramref name="t1"/>), one block: input transform, products, output transform, in the part's own V and products.</summary>
+    /// <summary>
+    /// Tiles [<paramref name="t0"/>, <paramref name="t1"/>), one block: input transform, then products and output transform
+    /// of register blocks [<paramref name="kBegin"/>, <paramref name="kEnd"/>) a chunk at a time, in the part's own V and products.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunBlock(int part, float* v, float* products, int t0, int t1)
+    private void RunBlock(int part, float* v, float* products, int t0, int t1, int kBegin, int kEnd)
     {
-        TransformInput(part, v, t0, t1);
-        for (int k0 = 0; k0 < _mBlocks; k0 += ChunkBlocks)
+        if (_wide) TransformInput<Winograd512>(part, v, t0, t1);
+        else TransformInput<Winograd256>(part, v, t0, t1);
+        for (int k0 = kBegin; k0 < kEnd; k0 += _chunkBlocks)
         {
-            int k1 = Math.Min(_mBlocks, k0 + ChunkBlocks);
+            int k1 = Math.Min(kEnd, k0 + _chunkBlocks);
             Multiply(v, products, t1 - t0, k0, k1);
-            TransformOutput(products, t0, t1, k0 * Rows, Math.Min(_m, k1 * Rows));
+            int m0 = k0 * _rows, m1 = Math.Min(_m, k1 * _rows);
+            if (_wide) TransformOutput<Winograd512>(products, t0, t1, m0, m1);
+            else TransformOutput<Winograd256>(products, t0, t1, m0, m1);
         }
     }
 
@@ -254,7 +291,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// at t − t0), each channel through the part's padded plane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void TransformInput(int part, float* v, int t0, int t1)
+    private void TransformInput<TW>(int part, float* v, int t0, int t1) where TW : struct, IWinogradWidth
     {
         float* plane = _plane + part * _planeFloats;
         long inPlane = (long)_inH * _inW;
@@ -265,15 +302,15 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         {
             // The borders and the slack were zeroed with the scratch and are never written.
             if (h0 < h1) _planes.Copy(_x + c * inPlane, plane, 0, 1, h0, h1);
-            float* vc = v + (long)c * BlockStride - t0;
+            float* vc = v + (long)c * _blockStride - t0;
             for (int ty = ty0; ty <= ty1; ty++)
             {
                 float* row = plane + (long)2 * ty * _planeRow;
                 int first = ty * _tilesW;
                 int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
-                for (int tx = tx0; tx < tx1; tx += Lanes)
+                for (int tx = tx0; tx < tx1; tx += TW.Lanes)
                 {
-                    WinogradTransforms.Input(row + 2 * tx, _planeRow, vc + first + tx, _vPoint);
+                    TW.Input(row + 2 * tx, _planeRow, vc + first + tx, _vPoint);
                 }
             }
         }
@@ -294,24 +331,24 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             Base = _offsets,
             Dest = _offsets,
             Lanes = _fullLanes,
-            OutSize = BlockStride,
-            Rows = Rows,
+            OutSize = _blockStride,
+            Rows = _rows,
             Bias = _zeros,
             Epilogue = Epilogue.Plain,
         };
-        var run = _tileFor[(tiles + Lanes - 1) / Lanes];
+        var run = _tileFor[(tiles + _lanes - 1) / _lanes];
         for (int p = 0; p < Points; p++)
         {
             args.Source = v + p * _vPoint;
-            float* u = _u + (long)p * _mBlocks * _c * Rows;
+            float* u = _u + (long)p * _mBlocks * _c * _rows;
             float* product = products + p * _productPoint;
             for (int k = k0; k < k1; k++)
             {
-                args.Weights = u + (long)k * _c * Rows;
+                args.Weights = u + (long)k * _c * _rows;
                 // The next two slices of U (C lines; past U's end at the last tiles, harmlessly). In a network U comes from
                 // memory, and one part reads all of it: 14×14 256→256, caches flushed between calls, p50 669 → 494 µs.
-                args.Prefetch = (byte*)(args.Weights + (long)_c * Rows);
-                args.Output = product + (long)(k - k0) * Rows * BlockStride;
+                args.Prefetch = (byte*)(args.Weights + (long)_c * _rows);
+                args.Output = product + (long)(k - k0) * _rows * _blockStride;
                 run(in args);
             }
         }
@@ -323,7 +360,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// output rows, plus bias, residual and activation.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void TransformOutput(float* products, int t0, int t1, int m0, int m1)
+    private void TransformOutput<TW>(float* products, int t0, int t1, int m0, int m1) where TW : struct, IWinogradWidth
     {
         long outPlane = (long)_h * _wOut;
         var e = _epilogue;
@@ -331,8 +368,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         int ty0 = t0 / _tilesW, ty1 = (t1 - 1) / _tilesW;
         for (int m = m0; m < m1; m++)
         {
-            var bias = Vector512.Create(_packedBias[m]);
-            float* pm = products + (long)(m - m0) * BlockStride - t0;
+            float bias = _packedBias[m];
+            float* pm = products + (long)(m - m0) * _blockStride - t0;
             float* y = _yImage + m * outPlane;
             for (int ty = ty0; ty <= ty1; ty++)
             {
@@ -340,19 +377,12 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
                 bool second = oh + 1 < _h;
                 int first = ty * _tilesW;
                 int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
-                for (int tx = tx0; tx < tx1; tx += Lanes)
+                for (int tx = tx0; tx < tx1; tx += TW.Lanes)
                 {
-                    WinogradTransforms.Output(pm + first + tx, _productPoint, out var y00, out var y01, out var y10, out var y11);
                     int cols = Math.Min(2 * (tx1 - tx), _wOut - 2 * tx);
                     float* top = y + (long)oh * _wOut + 2 * tx;
-                    WinogradTransforms.Interleave(y00 + bias, y01 + bias, out var lo, out var hi);
-                    StoreRow(top, cols, lo, hi, e.HasResidual, e.ResidualOffset, relu);
-                    if (second)
-                    {
-                        WinogradTransforms.Interleave(y10 + bias, y11 + bias, out lo, out hi);
-                        StoreRow(top + _wOut, cols, lo, hi, e.HasResidual, e.ResidualOffset, relu);
-                    }
-                    if (!_reluOnly) ActivateStored(top, cols, second);
+                    TW.Output(pm + first + tx, _productPoint, bias, top, _wOut, cols, second, e.HasResidual, e.ResidualOffset, relu);
+                    if (!_reluOnly) ActivateStored(top, Math.Min(cols, 2 * TW.Lanes), second);
                 }
             }
         }
@@ -362,43 +392,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private void ActivateStored(float* top, int cols, bool second)
     {
-        _epilogue.ActivateInPlace(top, Math.Min(cols, 2 * Lanes));
-        if (second) _epilogue.ActivateInPlace(top + _wOut, Math.Min(cols, 2 * Lanes));
-    }
-
-    /// <summary>
-    /// Stores <paramref name="cols"/> (1–32) outputs from two vectors, adding the residual (when <paramref name="residual"/>,
-    /// <paramref name="residualOffset"/> floats from the output; 0 when it is the output itself, in place) and applying Relu.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* y, int cols, Vector512<float> lo, Vector512<float> hi, bool residual, long residualOffset, bool relu)
-    {
-        if (cols >= 2 * Lanes)
-        {
-            if (residual)
-            {
-                lo += Vector512.Load(y + residualOffset);
-                hi += Vector512.Load(y + Lanes + residualOffset);
-            }
-            if (relu)
-            {
-                lo = Vector512.Max(lo, Vector512<float>.Zero);
-                hi = Vector512.Max(hi, Vector512<float>.Zero);
-            }
-            lo.Store(y);
-            hi.Store(y + Lanes);
-            return;
-        }
-        Store(y, Math.Min(cols, Lanes), lo, residual, residualOffset, relu);
-        if (cols > Lanes) Store(y + Lanes, cols - Lanes, hi, residual, residualOffset, relu);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, Vector512<float> v, bool residual, long residualOffset, bool relu)
-    {
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle();
-        if (residual) v += Avx512F.MaskLoad(y + residualOffset, mask, Vector512<float>.Zero);
-        if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
-        Avx512F.MaskStore(y, mask, v);
+        _epilogue.ActivateInPlace(top, cols);
+        if (second) _epilogue.ActivateInPlace(top + _wOut, cols);
     }
 }
