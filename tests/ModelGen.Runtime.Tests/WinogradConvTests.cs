@@ -40,6 +40,18 @@ public class WinogradConvTests
         });
     }
 
+    /// <summary>32 input channels (SqueezeNet's 27×27 expand), which only the AVX2 path takes, with its odd map and a residual-free Relu.</summary>
+    [Fact]
+    public void ThirtyTwoInputChannelsOnAvx2()
+    {
+        FloatPaths.OnEach(() =>
+        {
+            if (FloatIsaSelector.Current != FloatIsa.Avx2) return;
+            AssertTaken([1, 32, 27, 27], [128, 32, 3, 3], [1, 1, 1, 1]);
+            ConvKernelCheck.Matches([1, 32, 27, 27], [128, 32, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: false, Rel, Abs);
+        });
+    }
+
     [Fact]
     public void WinogradConvWithRuntimeWeights()
     {
@@ -124,7 +136,9 @@ public class WinogradConvTests
         Assert.False(Applies([1, 512, 7, 7], [512, 512, 3, 3], [1, 1], [1, 512, 7, 7]));       // 16 tiles: U streams from memory for too few
         Assert.False(Applies([1, 128, 28, 28], [128, 128, 3, 3], [2, 2], [1, 128, 13, 13]));   // strided
         Assert.False(Applies([1, 128, 28, 28], [128, 128, 5, 5], [1, 1], [1, 128, 24, 24]));   // 5×5
-        Assert.False(Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));     // 32 input channels: the transforms cost what they save
+        // 32 input channels: with AVX-512 the transforms cost what they save; AVX2's window sums are slower, and it gains.
+        Assert.Equal(FloatIsaSelector.Current == FloatIsa.Avx2, Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));
+        Assert.False(Applies([1, 16, 55, 55], [64, 16, 3, 3], [1, 1], [1, 64, 55, 55]));       // 16 input channels: the direct conv on either path
     }
 
     /// <summary>Fails when the factory would not take the Winograd kernel for this case on the current path (else the case would test another kernel).</summary>

@@ -92,11 +92,18 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private float* _x, _yImage;
 
     /// <summary>
-    /// Fewest input channels. With fewer, the products are short sums and the transforms cost what they save: two cores,
-    /// p50, direct against Winograd, SqueezeNet's 32→128 on 27×27 141 / 144 against 141 / 175 µs, 16→64 on 55×55 147 /
-    /// 150 against 155 / 183 µs, 48→192 on 13×13 92 against 90–92 µs; 64→256 on 13×13 124–126 against 105 µs.
+    /// Fewest input channels with AVX-512. With fewer, the products are short sums and the transforms cost what they save:
+    /// two cores, p50, direct against Winograd, SqueezeNet's 32→128 on 27×27 141 / 144 against 141 / 175 µs, 16→64 on
+    /// 55×55 147 / 150 against 155 / 183 µs, 48→192 on 13×13 92 against 90–92 µs; 64→256 on 13×13 124–126 against 105 µs.
     /// </summary>
     private const int MinChannels = 64;
+
+    /// <summary>
+    /// Fewest input channels with AVX2, where the window sums run at half the width. On the 2-core AVX2 EPYC (--layers,
+    /// two alternating pairs, ModelGen µs, the channel-tile conv against Winograd): SqueezeNet's 32→128 on 27×27 544 / 538
+    /// against 428 / 400; 16→64 on 55×55 (the direct conv) 528 / 528 against 511 / 504, a tie, so it stays direct.
+    /// </summary>
+    private const int MinChannelsAvx2 = 32;
 
     /// <summary>
     /// Tile vectors per part below which an AVX2 map whose vectors do not divide evenly among the parts is split by output
@@ -125,7 +132,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         if (xs.Length != 4 || ws.Length != 4 || ys.Length != 4 || ws[2] != 3 || ws[3] != 3) return false;
         if (!AllOnes(context.Step.GetInts("strides")) || !AllOnes(context.Step.GetInts("dilations"))) return false;
         long tiles = (long)((ys[2] + 1) / 2) * ((ys[3] + 1) / 2);
-        return ws[1] >= MinChannels && ws[0] >= MinOutputChannels && tiles >= MinTiles;
+        int minChannels = FloatIsaSelector.Current == FloatIsa.Avx512 ? MinChannels : MinChannelsAvx2;
+        return ws[1] >= minChannels && ws[0] >= MinOutputChannels && tiles >= MinTiles;
     }
 
     private static bool AllOnes(long[]? values) => values is null || values.All(v => v == 1);
