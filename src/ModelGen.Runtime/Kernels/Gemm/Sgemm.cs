@@ -277,6 +277,7 @@ internal static unsafe partial class Sgemm
         }
         float* tile = stackalloc float[MR * NR];
         if (Avx512F.IsSupported) Compute512(a, b, k, tile);
+        else if (cols <= NR / 2) ComputeNarrow(a, b, k, tile, rows);
         else Compute256(a, b, k, tile, NR, rows, SliceMode.First, row0, col0, e);
         if (mode == SliceMode.Whole)
         {
@@ -441,6 +442,58 @@ internal static unsafe partial class Sgemm
         }
         v0.Store(row);
         v1.Store(row + 8);
+    }
+
+    /// <summary>
+    /// A tile whose panel holds at most 8 real columns (the right edge of C: a 7×7 map is 3 panels and 1 column, a 14×14
+    /// one 12 panels and 4 columns): only the panel's first vector, the tile's raw sums into the first 8 columns of
+    /// <paramref name="tile"/>'s rows. A full 16-column tile spent as many FMAs on that edge as on a whole panel.
+    /// </summary>
+    private static void ComputeNarrow(float* a, float* b, int k, float* tile, int rows)
+    {
+        switch (rows)
+        {
+            case 1: ComputeNarrow<Count1>(a, b, k, tile); break;
+            case 2: ComputeNarrow<Count2>(a, b, k, tile); break;
+            case 3: ComputeNarrow<Count3>(a, b, k, tile); break;
+            case 4: ComputeNarrow<Count4>(a, b, k, tile); break;
+            case 5: ComputeNarrow<Count5>(a, b, k, tile); break;
+            default: ComputeNarrow<Count6>(a, b, k, tile); break;
+        }
+    }
+
+    /// <summary>The first 8 columns of the tile's first <typeparamref name="TR"/>.N rows; K unrolled by two into two accumulator sets, 12 in flight as in the full tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeNarrow<TR>(float* a, float* b, int k, float* tile) where TR : struct, ICount
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        int p = 0;
+        for (; p + 1 < k; p += 2, a += 2 * MR, b += 2 * NR)
+        {
+            StepNarrow<TR>(a, Vector256.Load(b), ref c0, ref c1, ref c2, ref c3, ref c4, ref c5);
+            StepNarrow<TR>(a + MR, Vector256.Load(b + NR), ref d0, ref d1, ref d2, ref d3, ref d4, ref d5);
+        }
+        if (p < k) StepNarrow<TR>(a, Vector256.Load(b), ref c0, ref c1, ref c2, ref c3, ref c4, ref c5);
+        (c0 + d0).Store(tile);
+        if (TR.N > 1) (c1 + d1).Store(tile + NR);
+        if (TR.N > 2) (c2 + d2).Store(tile + 2 * NR);
+        if (TR.N > 3) (c3 + d3).Store(tile + 3 * NR);
+        if (TR.N > 4) (c4 + d4).Store(tile + 4 * NR);
+        if (TR.N > 5) (c5 + d5).Store(tile + 5 * NR);
+    }
+
+    /// <summary>One K step of <see cref="ComputeNarrow{TR}"/>: row r's accumulator += A[r] · the B row's first vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepNarrow<TR>(float* a, Vector256<float> b, ref Vector256<float> c0, ref Vector256<float> c1, ref Vector256<float> c2,
+        ref Vector256<float> c3, ref Vector256<float> c4, ref Vector256<float> c5) where TR : struct, ICount
+    {
+        c0 = MulAdd(Vector256.Create(a[0]), b, c0);
+        if (TR.N > 1) c1 = MulAdd(Vector256.Create(a[1]), b, c1);
+        if (TR.N > 2) c2 = MulAdd(Vector256.Create(a[2]), b, c2);
+        if (TR.N > 3) c3 = MulAdd(Vector256.Create(a[3]), b, c3);
+        if (TR.N > 4) c4 = MulAdd(Vector256.Create(a[4]), b, c4);
+        if (TR.N > 5) c5 = MulAdd(Vector256.Create(a[5]), b, c5);
     }
 
     /// <summary>One K step of <see cref="Compute256{TR}"/>: row r's two accumulators += A[r] · the B row's two vectors.</summary>
