@@ -31,6 +31,7 @@ public class ConvResidualTests
         { [1, 128, 15, 15], [72, 128, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1: in place plus a packed remainder
         { [1, 300, 15, 15], [70, 300, 1, 1], 1, 0, 1, "Relu" },     // channel-major 1×1, K = 300: in place in KC slices, packed whole
         { [1, 300, 15, 15], [264, 300, 1, 1], 1, 0, 1, "Relu" },    // channel-major 1×1 split by rows (each part packing all columns without AVX-512), K = 300 in KC slices
+        { [1, 300, 7, 7], [264, 300, 1, 1], 1, 0, 1, "Relu" },      // channel-major 1×1 on 7×7 (4 panels), K = 300: on AVX2 row block by row block over all of K
         { [1, 1100, 15, 15], [40, 1100, 1, 1], 1, 0, 1, "" },       // channel-major 1×1, K = 1100: the packed columns group-major in two slices
         { [1, 32, 16, 16], [272, 32, 3, 3], 1, 1, 1, "Relu" },      // channel-major im2col, K = 288: row blocks in KC slices
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
