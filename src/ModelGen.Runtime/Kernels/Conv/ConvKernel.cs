@@ -50,9 +50,12 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
 
     /// <summary>
     /// Fewest output channels for which split-row parts that pack all of the input each (no AVX-512) beat split panels: the
-    /// packing is the same for every part, so it pays only when each part's rows are many. Measured on the 2-core AVX2
-    /// EPYC (profile, fastest call of each step, two alternating pairs): SqueezeNet's 1×1 512→1000 on 13×13 1130 / 1127
-    /// → 1072 / 1039 µs, its 512→64 90 / 88 → 103 / 102 µs.
+    /// packing is the same for every part, so it pays only when each part's rows are many, and only while each part's copy
+    /// stays under <see cref="PackedBGroupBytes"/>. Measured on the 2-core AVX2 EPYC: in SqueezeNet (profile, fastest call
+    /// of each step, two alternating pairs) its 1×1 512→1000 on 13×13 1130 / 1127 → 1072 / 1039 µs, its 512→64 90 / 88 →
+    /// 103 / 102 µs; alone (--layers, three alternating pairs, ONNX Runtime's time over ModelGen's, split panels → split
+    /// rows) 512→1000 0.82 / 0.80 / 0.78 → 0.92 / 0.81 / 0.87, and with copies of 832 KB and 512 KB, ResNet-50's 1024→256
+    /// on 14×14 0.81 / 1.04 / 1.07 → 0.94 / 0.86 / 0.81 and 2048→512 on 7×7 0.85 / 0.83 / 0.82 → 0.82 / 0.73 / 0.72.
     /// </summary>
     private const int MinRowsPackingAll = 256;
 
@@ -102,7 +105,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
         _inPlace = Avx512F.IsSupported;
         _splitRows = _splitPanels && _direct && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts
-            && (_inPlace || _mPerGroup >= MinRowsPackingAll);
+            && (_inPlace || _mPerGroup >= MinRowsPackingAll && Sgemm.PackedBSize(_k, outSize) * 4 < PackedBGroupBytes);
         if (_splitRows) _parts = Math.Min(WorkerPool.Shared.Concurrency, rowBlocks);
 
         // A group's packed B ([K, 16·group] floats) should stay in L2 with room for the weights' block: about 512 KB,
