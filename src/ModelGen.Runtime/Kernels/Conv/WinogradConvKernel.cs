@@ -248,32 +248,41 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     {
         float* v = (float*)_workspace.Pointer + part * _vPart;
         float* products = (float*)_workspace.Pointer + _parts * _vPart + part * _productPart;
-        // Equal shares of the tiles, each cut into blocks of whole vectors, as few vectors and as even as they go: 28×28 is
-        // 98 tiles a part, 7 vectors in blocks of 2, 2 and 3. Blocks of equal size dealt to the parts left them uneven:
-        // 28×28 was 5 blocks of 39–40 tiles (3 vectors each), 2 for one core and 3 for the other. Two cores, p50, three
-        // alternating runs: 128 on 28×28 478 / 491 / 497 → 381 / 376 / 430 µs, 64 on 56×56 (17 blocks) 426 / 409 / 443 →
-        // 398 / 371 / 469 µs.
+        int first = 0, end = _tiles, k0 = 0, k1 = _mBlocks;
         if (_splitChannels)
         {
-            RunTiles(part, v, products, 0, _tiles, _mBlocks * part / parts, _mBlocks * (part + 1) / parts);
-            return;
+            k0 = _mBlocks * part / parts;
+            k1 = _mBlocks * (part + 1) / parts;
         }
-        RunTiles(part, v, products, (int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts), 0, _mBlocks);
+        else
+        {
+            first = (int)((long)_tiles * part / parts);
+            end = (int)((long)_tiles * (part + 1) / parts);
+        }
+        // The vector width is chosen here once; below it is a type parameter, so each width's loops inline its transforms.
+        if (_wide) RunTiles<Winograd512>(part, v, products, first, end, k0, k1);
+        else RunTiles<Winograd256>(part, v, products, first, end, k0, k1);
     }
 
     /// <summary>
     /// Tiles [<paramref name="first"/>, <paramref name="end"/>) in blocks of whole vectors, for register blocks of output
     /// channels [<paramref name="k0"/>, <paramref name="k1"/>).
     /// </summary>
+    /// <remarks>
+    /// Equal shares of the tiles, each cut into blocks of whole vectors, as few vectors and as even as they go: 28×28 is 98
+    /// tiles a part, 7 vectors in blocks of 2, 2 and 3. Blocks of equal size dealt to the parts left them uneven: 28×28 was
+    /// 5 blocks of 39–40 tiles (3 vectors each), 2 for one core and 3 for the other. Two cores, p50, three alternating runs:
+    /// 128 on 28×28 478 / 491 / 497 → 381 / 376 / 430 µs, 64 on 56×56 (17 blocks) 426 / 409 / 443 → 398 / 371 / 469 µs.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunTiles(int part, float* v, float* products, int first, int end, int k0, int k1)
+    private void RunTiles<TW>(int part, float* v, float* products, int first, int end, int k0, int k1) where TW : struct, IWinogradWidth
     {
-        int lanes = _lanes;
+        int lanes = TW.Lanes;
         int vectors = (end - first + lanes - 1) / lanes, blocks = (vectors + Vectors - 1) / Vectors;
         for (int block = 0; block < blocks; block++)
         {
             int t0 = first + vectors * block / blocks * lanes, t1 = Math.Min(end, first + vectors * (block + 1) / blocks * lanes);
-            RunBlock(part, v, products, t0, t1, k0, k1);
+            RunBlock<TW>(part, v, products, t0, t1, k0, k1);
         }
     }
 
@@ -282,17 +291,15 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// of register blocks [<paramref name="kBegin"/>, <paramref name="kEnd"/>) a chunk at a time, in the part's own V and products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunBlock(int part, float* v, float* products, int t0, int t1, int kBegin, int kEnd)
+    private void RunBlock<TW>(int part, float* v, float* products, int t0, int t1, int kBegin, int kEnd) where TW : struct, IWinogradWidth
     {
-        if (_wide) TransformInput<Winograd512>(part, v, t0, t1);
-        else TransformInput<Winograd256>(part, v, t0, t1);
+        TransformInput<TW>(part, v, t0, t1);
         for (int k0 = kBegin; k0 < kEnd; k0 += _chunkBlocks)
         {
             int k1 = Math.Min(kEnd, k0 + _chunkBlocks);
             Multiply(v, products, t1 - t0, k0, k1);
             int m0 = k0 * _rows, m1 = Math.Min(_m, k1 * _rows);
-            if (_wide) TransformOutput<Winograd512>(products, t0, t1, m0, m1);
-            else TransformOutput<Winograd256>(products, t0, t1, m0, m1);
+            TransformOutput<TW>(products, t0, t1, m0, m1);
         }
     }
 
