@@ -84,6 +84,15 @@ internal static class BenchModels
         return b.Build();
     }
 
+    /// <summary>A k×k max pool at stride s alone on a [1, c, h, h] input (SqueezeNet's pools for <c>--layers</c>).</summary>
+    public static OnnxModel MaxPoolLayer(string name, int c, int h, int k, int stride)
+    {
+        var b = new GraphBuilder(name.Replace('-', '_'), opset: 13);
+        var x = b.Input("x", ElementType.Float, 1, c, h, h);
+        b.Output(b.Node("MaxPool", x, OnnxAttribute.OfInts("kernel_shape", k, k), OnnxAttribute.OfInts("strides", stride, stride)));
+        return b.Build();
+    }
+
     private static string ConvReluPool(GraphBuilder b, Random random, string x, string name, int inChannels, int outChannels)
     {
         int fanIn = inChannels * 25;

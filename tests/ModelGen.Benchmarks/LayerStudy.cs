@@ -10,14 +10,20 @@ namespace ModelGen.Benchmarks;
 /// stems also run with the 3×3/2 max pool after them (<c>-maxpool</c>), which in isolation costs ModelGen far more than
 /// ONNX Runtime (its pool reads the conv's 3.1 MB output from L3). ResNet-50's 1×1 256→1024 on 14×14 also runs after its
 /// block's 3×3 256→256 (<c>-after3x3</c>): the smallest model in which a step pays the network's penalty, reading an
-/// input just written by both cores with the caches holding another step's weights.
+/// input just written by both cores with the caches holding another step's weights. SqueezeNet's three 3×3/2 max pools
+/// also run alone (<c>maxpool-…</c>, no conv).
 /// </summary>
 internal static class LayerStudy
 {
     /// <summary>One conv layer: input channels, map size, output channels, kernel, stride, pad, and which network has it.</summary>
+    /// <remarks>A layer with no output channels (<c>M = 0</c>) is the 3×3/2 max pool alone.</remarks>
     private sealed record Layer(string Network, int C, int H, int M, int K, int Stride, int Pad, bool Pool = false, bool After3x3 = false)
     {
-        public string Name => $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}{(Pool ? "-maxpool" : "")}{(After3x3 ? "-after3x3" : "")}";
+        public bool PoolOnly => M == 0;
+
+        public string Name => PoolOnly
+            ? $"{Network}-maxpool-c{C}-{H}x{H}-k{K}s{Stride}"
+            : $"{Network}-c{C}-{H}x{H}-m{M}-k{K}s{Stride}{(Pool ? "-maxpool" : "")}{(After3x3 ? "-after3x3" : "")}";
     }
 
     private static readonly Layer[] Layers =
@@ -59,6 +65,9 @@ internal static class LayerStudy
         new("squeezenet", 48, 13, 192, 3, 1, 1),
         new("squeezenet", 512, 13, 64, 1, 1, 0),
         new("squeezenet", 64, 13, 256, 1, 1, 0),
+        new("squeezenet", 64, 111, 0, 3, 2, 0),
+        new("squeezenet", 128, 55, 0, 3, 2, 0),
+        new("squeezenet", 256, 27, 0, 3, 2, 0),
     ];
 
     public static int Run(double seconds, string? filter)
@@ -69,10 +78,13 @@ internal static class LayerStudy
         foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
-                () => BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool, layer.After3x3));
+                () => layer.PoolOnly
+                    ? BenchModels.MaxPoolLayer(layer.Name, layer.C, layer.H, layer.K, layer.Stride)
+                    : BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool, layer.After3x3));
             using var pair = PreparedPair.Create(benchCase);
             int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
-            double mflop = 2.0 * layer.M * layer.C * layer.K * layer.K * oh * oh / 1e6;
+            // A pool's "flops" are its window's comparisons, one per tap and output.
+            double mflop = (layer.PoolOnly ? 1.0 : 2.0 * layer.M) * layer.C * layer.K * layer.K * oh * oh / 1e6;
             var timing = Interleaved.Run(pair.ModelGen.RunOnly, pair.Ort.Invoke, seconds);
             Console.WriteLine(string.Create(culture,
                 $"{layer.Name,-36} {mflop,7:F1} {timing.AMicros,12:F1} {timing.BMicros,12:F1} {timing.BMicros / timing.AMicros,7:F2} {mflop / timing.AMicros * 1e3,10:F0} {mflop / timing.BMicros * 1e3,10:F0}"));

@@ -10,8 +10,8 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// are clipped per output position, so padding never reads memory. 2-D windows without dilation take
 /// <see cref="Pool2D"/>, or for max pooling <see cref="MaxPoolPairs"/> (unpadded windows two columns wide at stride 2)
 /// or <see cref="MaxPoolRows"/> (windows up to 17 columns, pads and ceil_mode at column stride 1 or 2; with AVX2,
-/// <see cref="MaxPoolRows256"/>); planes are split over the
-/// worker pool when there is enough work.
+/// <see cref="MaxPoolEvenOdd256"/> for windows 3 columns wide at stride 2, else <see cref="MaxPoolRows256"/>); planes
+/// are split over the worker pool when there is enough work.
 /// </summary>
 internal sealed unsafe class PoolKernel : Kernel, IParallelWork
 {
@@ -23,6 +23,9 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     private readonly bool _useRows;
     private readonly MaxPoolRows256 _rows256;
     private readonly bool _useRows256;
+    private readonly MaxPoolEvenOdd256 _evenOdd;
+    private readonly bool _useEvenOdd;
+    private readonly float* _bands;   // [parts][_evenOdd.BandFloats]: each part's band buffer
     private readonly int _parts;
     private readonly bool _max;
     private readonly bool _countPad;
@@ -66,8 +69,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
         _rows = new MaxPoolRows(_g);
         long taps = _planes * _g.OutSize * _g.KernelSize;
         _parts = taps >= ParallelTaps ? (int)Math.Min(WorkerPool.Shared.Concurrency, _planes) : 1;
+        _evenOdd = new MaxPoolEvenOdd256(_g);
+        _useEvenOdd = max && !_usePairs && !_useRows && MaxPoolEvenOdd256.Fits(_g);
+        if (_useEvenOdd) _bands = (float*)context.Scratch((long)_parts * _evenOdd.BandFloats * 4);
         _rows256 = new MaxPoolRows256(_g);
-        _useRows256 = max && !_usePairs && !_useRows && MaxPoolRows256.Fits(_g);
+        _useRows256 = max && !_usePairs && !_useRows && !_useEvenOdd && MaxPoolRows256.Fits(_g);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -93,6 +99,11 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
             if (_useRows)
             {
                 _rows.Plane(_x + plane * inSize, _y + plane * outSize);
+                continue;
+            }
+            if (_useEvenOdd)
+            {
+                _evenOdd.Plane(_x + plane * inSize, _y + plane * outSize, _bands + (long)part * _evenOdd.BandFloats);
                 continue;
             }
             if (_useRows256)

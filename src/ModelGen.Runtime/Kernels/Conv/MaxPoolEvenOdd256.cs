@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelGen.Runtime.Kernels.Conv;
+
+/// <summary>
+/// 2-D max pooling with windows 3 columns wide at column stride 2 (the 3×3/2 pools of SqueezeNet and ResNet-50) on AVX2
+/// (<see cref="FloatIsa.Avx2"/>), any window height, row stride, row pads, a column pad of 0 or 1, and ceil_mode. Output
+/// rows go in bands of <see cref="BandRows"/>. For each row of a band a vertical pass takes the max down the window's
+/// rows, 16 padded columns at a time, and splits it into its even and odd columns (E and O, one permute pair per 16
+/// columns, stored in a small per-part buffer); then a horizontal pass over the band gives out[j] = max(E[j], O[j],
+/// E[j + 1]) from three loads of that buffer, 8 outputs per vector.
+/// </summary>
+/// <remarks>
+/// <para>Why: <see cref="MaxPoolRows256"/> takes any window width, so it shifts in registers by a width known at run
+/// time (two permutes, a blend and their index vectors per shift) and splits every block afresh at each row's start;
+/// SqueezeNet's 13-wide output rows are two vectors, so that start was a third of each row. Here the inner loops are
+/// straight loads, maxes and one permute pair, and the only masked accesses are the loads of a row's first and last
+/// block when they reach past the input row, and the store of a row narrower than one vector (a wider row's last,
+/// partial vector is recomputed ending at its last output and stored whole).</para>
+/// <para>The band keeps the horizontal loads away from the stores they read: a load that straddles two vector stores
+/// still in the store buffer cannot be forwarded and waits for both to commit (the remark on
+/// <see cref="MaxPoolRows"/>). By the time the horizontal pass reads a row, the rest of the band was written after it.</para>
+/// <para>Same results as the one-pass loop: max is exact in any order and −∞ is its identity; <see cref="Ieee256.Max"/>
+/// propagates NaN and orders −0 below +0 like <see cref="MathF.Max(float, float)"/>.</para>
+/// </remarks>
+internal readonly unsafe struct MaxPoolEvenOdd256
+{
+    /// <summary>Output rows whose vertical pass runs before their horizontal one.</summary>
+    private const int BandRows = 8;
+
+    private readonly int _ih, _iw, _oh, _ow, _kh, _sh, _ph, _pw;
+    private readonly int _blocks;  // 16-column blocks of the padded row that the outputs read
+    private readonly int _stride;  // floats of one E or O row in the band buffer
+
+    /// <summary>Whether <paramref name="g"/> fits this path and kernels are bound for AVX2.</summary>
+    public static bool Fits(WindowGeometry g) =>
+        FloatIsaSelector.Current == FloatIsa.Avx2 && Pool2D.Fits(g) && g.Kernel[2] == 3 && g.Stride[2] == 2 && g.PadBegin[2] <= 1;
+
+    public MaxPoolEvenOdd256(WindowGeometry g)
+    {
+        _ih = g.In[1]; _iw = g.In[2]; _oh = g.Out[1]; _ow = g.Out[2];
+        _kh = g.Kernel[1]; _sh = g.Stride[1]; _ph = g.PadBegin[1]; _pw = g.PadBegin[2];
+        // The outputs read padded columns 0 … 2·ow: E[0 … ow] and O[0 … ow - 1].
+        _blocks = (2 * _ow + 1 + 15) / 16;
+        // The horizontal pass reads E[j + 1 … j + 9) for j up to ow - 1: one vector past the blocks.
+        _stride = _blocks * 8 + 8;
+    }
+
+    /// <summary>Floats of the band buffer one part needs (<see cref="Plane"/>'s <c>band</c>).</summary>
+    public int BandFloats => BandRows * 2 * _stride;
+
+    /// <summary>Pools one [H, W] plane of <paramref name="x"/> into <paramref name="y"/>, with <paramref name="band"/> (<see cref="BandFloats"/>) as scratch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Plane(float* x, float* y, float* band)
+    {
+        for (int first = 0; first < _oh; first += BandRows)
+        {
+            int rows = Math.Min(BandRows, _oh - first);
+            for (int r = 0; r < rows; r++)
+            {
+                float* e = band + (long)r * 2 * _stride;
+                int h0 = (first + r) * _sh - _ph;
+                int hBegin = Math.Max(h0, 0), hEnd = Math.Min(h0 + _kh, _ih);
+                Vertical(x + (long)hBegin * _iw, hEnd - hBegin, e, e + _stride);
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                float* e = band + (long)r * 2 * _stride;
+                Horizontal(e, e + _stride, y + (long)(first + r) * _ow);
+            }
+        }
+    }
+
+    /// <summary>The max down <paramref name="rows"/> input rows from <paramref name="top"/>, split into its even and odd padded columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Vertical(float* top, int rows, float* e, float* o)
+    {
+        for (int q = 0; q < _blocks; q++)
+        {
+            int c = 16 * q - _pw;
+            Vector256<float> lo, hi;
+            if (rows <= 0)
+            {
+                // A window wholly in the row pads (only with pads taller than the window reaches): −∞.
+                lo = hi = Vector256.Create(float.NegativeInfinity);
+            }
+            else if (c >= 0 && c + 16 <= _iw)
+            {
+                lo = Down(top, rows, c);
+                hi = Down(top, rows, c + 8);
+            }
+            else
+            {
+                lo = DownMasked(top, rows, c);
+                hi = DownMasked(top, rows, c + 8);
+            }
+            // Each half sorted into its 4 evens then its 4 odds; the lower 128 bits of both halves are then the evens.
+            var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            var l = Avx2.PermuteVar8x32(lo, order);
+            var h = Avx2.PermuteVar8x32(hi, order);
+            Avx.Permute2x128(l, h, 0x20).Store(e + 8 * q);
+            Avx.Permute2x128(l, h, 0x31).Store(o + 8 * q);
+        }
+    }
+
+    /// <summary>Max down <paramref name="rows"/> rows of input columns [c, c + 8), all inside the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<float> Down(float* top, int rows, int c)
+    {
+        float* p = top + c;
+        var acc = Vector256.Load(p);
+        if (rows == 3) return Ieee256.Max(Ieee256.Max(acc, Vector256.Load(p + _iw)), Vector256.Load(p + 2 * _iw));
+        for (int r = 1; r < rows; r++) acc = Ieee256.Max(acc, Vector256.Load(p + (long)r * _iw));
+        return acc;
+    }
+
+    /// <summary>Max down <paramref name="rows"/> rows of input columns [c, c + 8); −∞ for columns outside the row.</summary>
+    // Out of line (a row's edge blocks only), and fully optimized at once: a tier-0 copy called per row stays slow.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private Vector256<float> DownMasked(float* top, int rows, int c)
+    {
+        var negInf = Vector256.Create(float.NegativeInfinity);
+        if (c >= _iw || c + 8 <= 0) return negInf;
+        // Lanes of columns inside the row; masked-off lanes are neither read nor faulted on (vmaskmovps), and read as 0.
+        var column = Vector256<int>.Indices + Vector256.Create(c);
+        var mask = (Vector256.GreaterThanOrEqual(column, Vector256<int>.Zero) & Vector256.LessThan(column, Vector256.Create(_iw))).AsSingle();
+        var acc = Avx.MaskLoad(top + c, mask);
+        for (int r = 1; r < rows; r++) acc = Ieee256.Max(acc, Avx.MaskLoad(top + (long)r * _iw + c, mask));
+        return Avx.BlendVariable(negInf, acc, mask);
+    }
+
+    /// <summary>out[j] = max(E[j], O[j], E[j + 1]) for the <c>ow</c> outputs of one row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Horizontal(float* e, float* o, float* yRow)
+    {
+        int ow = _ow;
+        if (ow < 8)
+        {
+            var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(ow)).AsSingle();
+            Avx.MaskStore(yRow, mask, Output(e, o, 0));
+            return;
+        }
+        int j = 0;
+        for (; j <= ow - 8; j += 8) Output(e, o, j).Store(yRow + j);
+        // The last, partial vector ends at the row's last output; the outputs it repeats get the same values again.
+        if (j < ow) Output(e, o, ow - 8).Store(yRow + ow - 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Output(float* e, float* o, int j) =>
+        Ieee256.Max(Ieee256.Max(Vector256.Load(e + j), Vector256.Load(o + j)), Vector256.Load(e + j + 1));
+}
