@@ -73,6 +73,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     private readonly int _width;          // output pixels per vector of those tiles
     private readonly int _vectors, _perTile, _tiles;
     private readonly int _rows, _blocks;  // rows per block (R) and blocks per group
+    private readonly int _groupVectorTiles; // vector tiles whose blocks run block by block (see GroupVectorTiles)
     private readonly delegate*<in DirectConvArgs, void> _full, _tail;
     private readonly bool _packPerCall;
     private readonly float* _packedW;     // [groups][blocks][k][R]
@@ -211,6 +212,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _perTile = _wide ? DirectConvTile.VectorsFor(_rows) : DirectConvTile256.VectorsFor(_rows);
         int vectorTiles = (_vectors + _perTile - 1) / _perTile;
         _tiles = vectorTiles * _blocks;
+        _groupVectorTiles = GroupVectorTiles(g, _rowFloats, _cPerGroup, _perTile * _width);
         int last = _vectors - (vectorTiles - 1) * _perTile;
         _full = _wide ? DirectConvTile.For(_rows, _perTile) : DirectConvTile256.For(_rows, _perTile);
         _tail = _wide ? DirectConvTile.For(_rows, last) : DirectConvTile256.For(_rows, last);
@@ -353,10 +355,42 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         return padded;
     }
 
+    /// <summary>Input bytes one group of vector tiles reads at most: half of a 32 KB L1, so that its blocks find it there.</summary>
+    private const int GroupInputBytes = 16 * 1024;
+
+    /// <summary>Most vector tiles in one group.</summary>
+    private const int MaxGroupVectorTiles = 32;
+
+    /// <summary>
+    /// How many vector tiles run as a group, all output-channel blocks of the group's first tile, then of its second, and
+    /// so on being replaced by block after block over the whole group (<see cref="Tiles"/>): the most whose input rows
+    /// fit <see cref="GroupInputBytes"/>, at least 1 (tile after tile, every block). Tile after tile, the stores of one
+    /// tile's blocks go to 4·blocks output planes at once, 96 bytes each: SqueezeNet's stem (64 channels on 111×111,
+    /// 3.1 MB of output) wrote 64 streams, and in the network, where its output lines were no longer in the caches, each
+    /// store's line was fetched from memory first. Block by block over a group, a block writes its 4 planes a group of
+    /// vectors (here 216 outputs, 13 lines) long. On one core of the AVX2 EPYC, SqueezeNet's profile, the stem's mean
+    /// (fastest) call: 1775 / 1884 (732 / 1069) µs tile after tile, 912 / 1252 (670 / 685) with groups of 8 and 890 / 1048
+    /// (656 / 666) with groups of 32.
+    /// </summary>
+    private static int GroupVectorTiles(WindowGeometry g, int rowFloats, int channels, int tilePixels)
+    {
+        long rowBytes = (long)rowFloats * channels * 4 * g.Kernel[0];
+        for (int group = MaxGroupVectorTiles; group > 1; group--)
+        {
+            long outRows = ((long)group * tilePixels + g.Out[2] - 1) / g.Out[2];
+            long inRows = (outRows - 1) * g.Stride[1] + (long)(g.Kernel[1] - 1) * g.Dilation[1] + 1;
+            if (inRows * rowBytes <= GroupInputBytes) return group;
+        }
+        return 1;
+    }
+
     /// <summary>Input floats of one unit from which its padded copy is made over the pool.</summary>
     private const long ParallelCopyFloats = 64 * 1024;
 
-    /// <summary>Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit; tile = vector tile × blocks + block.</summary>
+    /// <summary>
+    /// Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit (tile = vector tile × blocks + block), a
+    /// group of vector tiles at a time, block by block (<see cref="GroupVectorTiles"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tiles(long unit, float* padded, int begin, int end)
     {
@@ -368,9 +402,14 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         };
         float* y = _y + unit * _mPerGroup * outSize;
         int vectorTiles = _tiles / _blocks;
-        for (int tile = begin; tile < end; tile++)
+        int vtBegin = begin / _blocks, vtEnd = (end - 1) / _blocks + 1;
+        int group = _groupVectorTiles;
+        for (int g0 = vtBegin; g0 < vtEnd; g0 += group)
+        for (int blk = 0; blk < _blocks; blk++)
+        for (int vt = g0, g1 = Math.Min(g0 + group, vtEnd); vt < g1; vt++)
         {
-            int vt = tile / _blocks, blk = tile % _blocks;
+            int tile = vt * _blocks + blk;
+            if (tile < begin || tile >= end) continue;
             long packed = (long)grp * _blocks + blk;
             int v0 = vt * _perTile;
             args.Weights = _packedW + packed * _k * _rows;
