@@ -9,7 +9,11 @@ namespace ModelGen.Benchmarks;
 /// <param name="AAllocBytesPerCall">Bytes A allocated on the calling thread per call.</param>
 /// <param name="ACalls">How many times A ran while timed.</param>
 /// <param name="BCalls">How many times B ran while timed.</param>
-internal readonly record struct PairTiming(double AMicros, double BMicros, double AAllocBytesPerCall, long ACalls, long BCalls);
+/// <param name="AFastestMicros">A's fastest chunk, in µs per call: on a host whose speed swings for seconds at a time, the
+/// figure that moves least between runs, so a kernel change is judged by it (<c>--layers</c>) as well as by the median.</param>
+/// <param name="BFastestMicros">B's fastest chunk, in µs per call.</param>
+internal readonly record struct PairTiming(double AMicros, double BMicros, double AAllocBytesPerCall, long ACalls, long BCalls,
+    double AFastestMicros, double BFastestMicros);
 
 /// <summary>
 /// Times two actions A B A B … in chunks of calls, so both see the same machine state
@@ -61,7 +65,8 @@ internal static class Interleaved
             timesB.Add(TimeChunk(b, chunkB));
             callsB += chunkB;
         }
-        return new PairTiming(Median(timesA) * 1e6, Median(timesB) * 1e6, (double)allocated / callsA, callsA, callsB);
+        return new PairTiming(Median(timesA) * 1e6, Median(timesB) * 1e6, (double)allocated / callsA, callsA, callsB,
+            timesA.Min() * 1e6, timesB.Min() * 1e6);
     }
 
     /// <summary>Runs <paramref name="action"/> for about <paramref name="seconds"/> (at least 50 calls); returns seconds per call.</summary>

@@ -11,7 +11,8 @@ namespace ModelGen.Benchmarks;
 /// ONNX Runtime (its pool reads the conv's 3.1 MB output from L3). ResNet-50's 1×1 256→1024 on 14×14 also runs after its
 /// block's 3×3 256→256 (<c>-after3x3</c>): the smallest model in which a step pays the network's penalty, reading an
 /// input just written by both cores with the caches holding another step's weights. SqueezeNet's three 3×3/2 max pools
-/// also run alone (<c>maxpool-…</c>, no conv).
+/// also run alone (<c>maxpool-…</c>, no conv). Beside each side's median chunk it prints its fastest chunk: on a host
+/// whose speed swings for seconds at a time the medians of two runs of one build differ by 10–20%, the fastest chunks far less.
 /// </summary>
 internal static class LayerStudy
 {
@@ -74,7 +75,7 @@ internal static class LayerStudy
     {
         var culture = CultureInfo.InvariantCulture;
         Console.WriteLine($"# single Conv+Relu layers, ModelGen's Run() against ONNX Runtime's RunWithBinding, {Environment.ProcessorCount} cores, {seconds:G3} s per pair");
-        Console.WriteLine($"{"layer",-36} {"mflop",7} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"mg_gflops",10} {"ort_gflops",10}");
+        Console.WriteLine($"{"layer",-36} {"mflop",7} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"mg_gflops",10} {"ort_gflops",10} {"mg_fast_us",11} {"ort_fast_us",11} {"fast_ratio",10}");
         foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
@@ -87,7 +88,7 @@ internal static class LayerStudy
             double mflop = (layer.PoolOnly ? 1.0 : 2.0 * layer.M) * layer.C * layer.K * layer.K * oh * oh / 1e6;
             var timing = Interleaved.Run(pair.ModelGen.RunOnly, pair.Ort.Invoke, seconds);
             Console.WriteLine(string.Create(culture,
-                $"{layer.Name,-36} {mflop,7:F1} {timing.AMicros,12:F1} {timing.BMicros,12:F1} {timing.BMicros / timing.AMicros,7:F2} {mflop / timing.AMicros * 1e3,10:F0} {mflop / timing.BMicros * 1e3,10:F0}"));
+                $"{layer.Name,-36} {mflop,7:F1} {timing.AMicros,12:F1} {timing.BMicros,12:F1} {timing.BMicros / timing.AMicros,7:F2} {mflop / timing.AMicros * 1e3,10:F0} {mflop / timing.BMicros * 1e3,10:F0} {timing.AFastestMicros,11:F1} {timing.BFastestMicros,11:F1} {timing.BFastestMicros / timing.AFastestMicros,10:F2}"));
         }
         return 0;
     }

@@ -5,7 +5,8 @@ namespace ModelGen.Runtime.Tests;
 /// <summary>
 /// The cache-blocked SGEMM path (K longer than one KC slice: partial sums parked in C, epilogue on the last
 /// slice) against a double-accumulating reference, with bias, alpha and a fused activation so a slice that
-/// applied the epilogue twice, or dropped a partial sum, cannot pass. Tolerance: rel 1e-4, abs 1e-4
+/// applied the epilogue twice, or dropped a partial sum, cannot pass. Also the right-edge panels of one, two, nine and
+/// ten columns, sliced or not, which the AVX2 path computes with its edge-column kernel. Tolerance: rel 1e-4, abs 1e-4
 /// (K up to 2100 fp32 FMAs vs double sums).
 /// </summary>
 public class SgemmBlockingTests
@@ -24,6 +25,13 @@ public class SgemmBlockingTests
         { 100, 300, 20 }, // 17 row blocks (a second, partial MC block); slices 256 and 44
         { 192, 600, 40 }, // two whole MC blocks of 16 row blocks; three slices (256, 256, 88)
         { 32, 784, 40 },  // batch 32 of a 784-input layer: without AVX-512, three equal slices (262, 262, 260) and a 2-row block
+        // Right-edge panels of 1, 2, 9 and 10 columns (AVX2: the edge-column kernel, alone or beside the narrow tile),
+        // whole K and sliced, K steps not a multiple of its four phases, down to one step.
+        { 50, 200, 49 },  // a 7×7 map: three panels and one column; 9 row blocks, the last of 2 rows
+        { 100, 600, 41 }, // two panels and 9 columns, KC slices
+        { 30, 301, 42 },  // two panels and 10 columns; K = 301 over one slice of 301 (not blocked) or two
+        { 12, 6, 2 },     // two columns only, K shorter than the four phases
+        { 7, 1, 1 },      // one column, one K step: only the masked last-step load
     };
 
     [Theory]

@@ -314,7 +314,13 @@ internal static unsafe partial class Sgemm
         }
         float* tile = stackalloc float[MR * NR];
         if (Avx512F.IsSupported) Compute512(a, b, k, tile);
+        else if (cols <= EdgeColumns) ComputeEdgeColumns(a, b, k, tile, cols);
         else if (cols <= NR / 2) ComputeNarrow(a, b, k, tile, rows);
+        else if (cols <= NR / 2 + EdgeColumns)
+        {
+            ComputeNarrow(a, b, k, tile, rows);
+            ComputeEdgeColumns(a, b + NR / 2, k, tile + NR / 2, cols - NR / 2);
+        }
         else Compute256(a, b, k, tile, NR, rows, SliceMode.First, row0, col0, e);
         if (mode == SliceMode.Whole)
         {
@@ -482,8 +488,8 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>
-    /// A tile whose panel holds at most 8 real columns (the right edge of C: a 7×7 map is 3 panels and 1 column, a 14×14
-    /// one 12 panels and 4 columns): only the panel's first vector, the tile's raw sums into the first 8 columns of
+    /// A tile whose panel holds at most 8 real columns (the right edge of C: a 14×14 map is 12 panels and 4 columns; one or
+    /// two columns go to <see cref="ComputeEdgeColumns"/>): only the panel's first vector, the tile's raw sums into the first 8 columns of
     /// <paramref name="tile"/>'s rows. A full 16-column tile spent as many FMAs on that edge as on a whole panel.
     /// </summary>
     private static void ComputeNarrow(float* a, float* b, int k, float* tile, int rows)
