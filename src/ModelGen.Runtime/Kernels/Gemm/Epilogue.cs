@@ -58,6 +58,13 @@ internal unsafe struct Epilogue
         return e;
     }
 
+    /// <summary>
+    /// True when finishing a tile needs at most a row bias, a residual and Relu: what a conv's tile does, which the AVX2
+    /// SGEMM tile then finishes in its own registers (<c>Sgemm.PutInline</c>) without the general epilogue's branches and calls.
+    /// </summary>
+    public readonly bool FinishesInline =>
+        Alpha == 1f && !Accumulate && ColumnBias == null && (Activation == ActivationKind.None || Activation == ActivationKind.Relu);
+
     public static Epilogue Plain => new() { Alpha = 1f };
 
     /// <summary>Reads the fused-activation attributes of a step; fails for anything unknown.</summary>

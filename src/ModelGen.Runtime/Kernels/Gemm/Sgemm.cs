@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ModelGen.Runtime.Kernels.Conv;
+using ModelGen.Runtime.Kernels.Elementwise;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
 
@@ -457,6 +458,35 @@ internal static unsafe partial class Sgemm
             b += 4 * NR;
         }
         for (; p < k; p++, a += MR, b += NR) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+        if (mode == SliceMode.First || mode == SliceMode.Middle || e.FinishesInline)
+        {
+            PutInline(tile, mode, row0, e, c00, c01);
+            if (TR.N > 1) PutInline(tile + ldt, mode, row0 + 1, e, c10, c11);
+            if (TR.N > 2) PutInline(tile + 2 * ldt, mode, row0 + 2, e, c20, c21);
+            if (TR.N > 3) PutInline(tile + 3 * ldt, mode, row0 + 3, e, c30, c31);
+            if (TR.N > 4) PutInline(tile + 4 * ldt, mode, row0 + 4, e, c40, c41);
+            if (TR.N > 5) PutInline(tile + 5 * ldt, mode, row0 + 5, e, c50, c51);
+            return;
+        }
+        PutRows<TR>(tile, ldt, mode, row0, col0, e, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>
+    /// <see cref="Put"/> for each row of a <see cref="Compute256{TR}"/> tile whose epilogue does not finish inline. Its own
+    /// method so that the general epilogue (alpha, accumulate, column bias, and activations that call out: sigmoid and tanh
+    /// inline a call to exp) stays out of the tile's frame: inlined there six times it made the tile 7.7 KB of code with a
+    /// 1.7 KB frame, and the Relu tiles of a 1×1 conv spent 19% of their samples after the K loop reloading spilled sums.
+    /// Now 1.7 KB of code and no spills on the inline path. Measured on the 2-core AVX2 EPYC, one core (--layers, two
+    /// alternating pairs, ModelGen's fastest chunk): ResNet-50's 1×1 128→512 on 28×28 1550 / 1501 → 1303 / 1419 µs (ONNX
+    /// Runtime's time over ModelGen's 0.82 / 0.85 → 0.99 / 1.01), 256→1024 on 14×14 1404 / 1372 → 1188 / 1171 µs,
+    /// 1024→256 on 14×14 (K sliced) 1847 / 1258 → 1363 / 1278 µs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PutRows<TR>(float* tile, long ldt, SliceMode mode, int row0, int col0, in Epilogue e,
+        Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21,
+        Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51)
+        where TR : struct, ICount
+    {
         Put(tile, mode, row0, col0, e, c00, c01);
         if (TR.N > 1) Put(tile + ldt, mode, row0 + 1, col0, e, c10, c11);
         if (TR.N > 2) Put(tile + 2 * ldt, mode, row0 + 2, col0, e, c20, c21);
@@ -482,6 +512,41 @@ internal static unsafe partial class Sgemm
         {
             StoreRow(row, v0, v1, NR, r, col0, e);
             return;
+        }
+        v0.Store(row);
+        v1.Store(row + 8);
+    }
+
+    /// <summary>
+    /// <see cref="Put"/> for an epilogue that <see cref="Epilogue.FinishesInline"/> (or a slice that only stores or adds raw
+    /// sums): the same operations in the same order as <see cref="StoreRow"/>'s, so the results are identical bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutInline(float* row, SliceMode mode, int r, in Epilogue e, Vector256<float> v0, Vector256<float> v1)
+    {
+        if (mode == SliceMode.Middle || mode == SliceMode.Last)
+        {
+            v0 += Vector256.Load(row);
+            v1 += Vector256.Load(row + 8);
+        }
+        if (mode == SliceMode.Whole || mode == SliceMode.Last)
+        {
+            if (e.RowBias != null)
+            {
+                var rb = Vector256.Create(e.RowBias[r]);
+                v0 += rb;
+                v1 += rb;
+            }
+            if (e.HasResidual)
+            {
+                v0 += Vector256.Load(row + e.ResidualOffset);
+                v1 += Vector256.Load(row + e.ResidualOffset + 8);
+            }
+            if (e.Activation == ActivationKind.Relu)
+            {
+                v0 = new ReluOp().Invoke(v0);
+                v1 = new ReluOp().Invoke(v1);
+            }
         }
         v0.Store(row);
         v1.Store(row + 8);
