@@ -21,10 +21,11 @@ public class SgemmBlockingTests
         { 7, 600, 16 },   // one slice of 600
         { 64, 700, 96 },  // 4.3M multiply-adds: column panels split across the worker pool
         { 20, 2100, 70 }, // three slices of 700; partial column panel
-        // More row blocks: KC slices (256) outside row blocks of MCBlocks.
-        { 100, 300, 20 }, // 17 row blocks (a second, partial MC block); slices 256 and 44
-        { 192, 600, 40 }, // two whole MC blocks of 16 row blocks; three slices (256, 256, 88)
-        { 32, 784, 40 },  // batch 32 of a 784-input layer: without AVX-512, three equal slices (262, 262, 260) and a 2-row block
+        // More row blocks: K slices (AVX-512: KC = 256; AVX2: equal, at most 512) outside row blocks of MCBlocks.
+        { 100, 300, 20 }, // 17 row blocks (a second, partial MC block); slices 256 and 44 (AVX2: one of 300)
+        { 192, 600, 40 }, // two whole MC blocks of 16 row blocks; three slices (256, 256, 88; AVX2: 300, 300)
+        { 32, 784, 40 },  // batch 32 of a 784-input layer: without AVX-512, two equal slices (392, 392) and a 2-row block
+        { 100, 1100, 20 }, // without AVX-512, three slices (367, 367, 366): a middle slice adds to C's partial sums
         // Right-edge panels of 1, 2, 9 and 10 columns (AVX2: the edge-column kernel, alone or beside the narrow tile),
         // whole K and sliced, K steps not a multiple of its four phases, down to one step.
         { 50, 200, 49 },  // a 7×7 map: three panels and one column; 9 row blocks, the last of 2 rows
