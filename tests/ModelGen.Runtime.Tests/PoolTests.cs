@@ -67,15 +67,49 @@ public class PoolTests
         x[333 + 18] = float.NaN;
         for (int i = 100; i < 140; i += 3) x[i] = -0f;
         for (int i = 101; i < 140; i += 7) x[i] = 0f;
-        int oh = (9 + 2 * pad - k) / stride + 1, ow = (37 + 2 * pad - k) / stride + 1;
+        AssertPerTapMax(x, xs, k, stride, pad);
+    }
+
+    /// <summary>
+    /// Inputs like a Relu's (+0 up to 1) with, band by band of the AVX2 3×3/2 path, what its one-instruction ordered max
+    /// must not get wrong: a positive NaN, a negative NaN (.NET's <see cref="float.NaN"/>), a −0 beside +0s, a lone negative,
+    /// and a band of all negatives; the bands without them take the ordered max, the others the exact one. Exact as above.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 2, 1)]
+    [InlineData(3, 2, 0)]
+    public void MaxPoolOfReluLikeInputsIsExactInEveryBand(int k, int stride, int pad) =>
+        FloatPaths.OnEach(() =>
+        {
+            int[] xs = [1, 2, 70, 37];
+            const int plane = 70 * 37;
+            var x = Data.Random(6, Data.Count(xs), 0f, 1f);
+            for (int i = 0; i < x.Length; i += 5) x[i] = 0f;
+            x[3 * 37 + 4] = BitConverter.Int32BitsToSingle(0x7FC00000);   // channel 0, first band: a positive NaN
+            for (int r = 19; r < 24; r++)                                  // second band: windows of zeros only, −0s with
+                for (int q = 9; q < 14; q++) x[r * 37 + q] = -0f;          // one +0 (max +0) and −0s alone (max −0)
+            x[20 * 37 + 10] = 0f;
+            for (int r = 27; r < 32; r++)
+                for (int q = 19; q < 24; q++) x[r * 37 + q] = -0f;
+            x[plane + 2 * 37 + 30] = float.NaN;                            // channel 1, first band: a negative NaN
+            x[plane + 36 * 37 + 36] = -0.5f;                               // third band: a lone negative at the row's end
+            for (int i = plane + 50 * 37; i < plane + 66 * 37; i++) x[i] = -1f - x[i]; // a band of negatives
+            AssertPerTapMax(x, xs, k, stride, pad);
+        });
+
+    /// <summary>Asserts a MaxPool of <paramref name="x"/> gives, bit for bit, a per-tap MathF.Max (any NaN for a NaN).</summary>
+    private static void AssertPerTapMax(float[] x, int[] xs, int k, int stride, int pad)
+    {
+        int h = xs[2], w = xs[3];
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);
-        int iy = plan.Arena("Y", [1, 2, oh, ow]);
+        int iy = plan.Arena("Y", [1, xs[1], oh, ow]);
         plan.Output(iy);
         plan.Step("MaxPool", [ix], [iy], PlanAttribute.Ints("kernel_shape", k, k), PlanAttribute.Ints("strides", stride, stride),
             PlanAttribute.Ints("pads", pad, pad, pad, pad));
         var y = plan.Run(x)[0];
-        for (int c = 0; c < 2; c++)
+        for (int c = 0; c < xs[1]; c++)
         {
             for (int r = 0; r < oh; r++)
             {
@@ -87,7 +121,7 @@ public class PoolTests
                         for (int dq = 0; dq < k; dq++)
                         {
                             int ir = r * stride - pad + dr, iq = q * stride - pad + dq;
-                            if (ir >= 0 && ir < 9 && iq >= 0 && iq < 37) want = MathF.Max(want, x[(c * 9 + ir) * 37 + iq]);
+                            if (ir >= 0 && ir < h && iq >= 0 && iq < w) want = MathF.Max(want, x[(c * h + ir) * w + iq]);
                         }
                     }
                     float got = y[(c * oh + r) * ow + q];
