@@ -406,22 +406,34 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         int group = _groupVectorTiles;
         for (int g0 = vtBegin; g0 < vtEnd; g0 += group)
         for (int blk = 0; blk < _blocks; blk++)
-        for (int vt = g0, g1 = Math.Min(g0 + group, vtEnd); vt < g1; vt++)
         {
-            int tile = vt * _blocks + blk;
-            if (tile < begin || tile >= end) continue;
+            // The group's vector tiles whose tile (vt · blocks + blk) is in [begin, end).
+            if (end - 1 - blk < 0) continue;
+            int lo = Math.Max(g0, (begin - blk + _blocks - 1) / _blocks);
+            int hi = Math.Min(Math.Min(g0 + group, vtEnd), (end - 1 - blk) / _blocks + 1);
+            if (lo >= hi) continue;
             long packed = (long)grp * _blocks + blk;
-            int v0 = vt * _perTile;
             args.Weights = _packedW + packed * _k * _rows;
             args.Bias = _packedBias + packed * _rows;
-            args.Base = _base + v0;
-            args.Dest = _dest + v0;
-            args.Lanes = _lanes + v0;
-            args.Keep = _keep == null ? null : _keep + (long)v0 * _width;
             args.Output = y + (long)blk * _rows * outSize;
             args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
-            if (vt == vectorTiles - 1) _tail(in args);
-            else _full(in args);
+            int fullEnd = Math.Min(hi, vectorTiles - 1);
+            // AVX2 runs the whole tiles of the range in one call (DirectConvArgs.Count; it has no Keep to step); AVX-512
+            // calls its tile once per vector tile.
+            int step = _wide ? 1 : Math.Max(1, fullEnd - lo);
+            for (int vt = lo; vt < hi; vt += step)
+            {
+                bool tail = vt == vectorTiles - 1;
+                int v0 = vt * _perTile;
+                args.Base = _base + v0;
+                args.Dest = _dest + v0;
+                args.Lanes = _lanes + v0;
+                args.Keep = _keep == null ? null : _keep + (long)v0 * _width;
+                args.Count = tail ? 1 : Math.Min(step, fullEnd - vt);
+                if (tail) _tail(in args);
+                else _full(in args);
+                if (tail) break;
+            }
         }
     }
 

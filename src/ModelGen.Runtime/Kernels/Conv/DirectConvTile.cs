@@ -41,6 +41,7 @@ internal unsafe struct DirectConvArgs
     public int Rows;        // rows of the block that exist (the rest are padding and are not stored)
     public Epilogue Epilogue;
     public byte* Prefetch;  // null, or where K lines of weights a later tile reads start: tap p prefetches line p into L2
+    public int Count;       // AVX2 only: whole tiles of V vectors one call runs, Base, Dest and Lanes moving V on per tile (0 = 1)
 }
 
 /// <summary>

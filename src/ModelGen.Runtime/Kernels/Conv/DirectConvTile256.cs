@@ -45,74 +45,83 @@ internal static unsafe class DirectConvTile256
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TR, TV>(in DirectConvArgs a) where TR : struct, ICount where TV : struct, ICount
     {
-        float* b = a.Bias;
-        Vector256<float> a00 = default, a01 = default, a02 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default;
-        Vector256<float> a40 = default, a41 = default, a42 = default;
-        Vector256<float> a50 = default, a51 = default, a52 = default;
-        a00 = a01 = a02 = Vector256.Create(b[0]);
-        if (TR.N > 1) a10 = a11 = a12 = Vector256.Create(b[1]);
-        if (TR.N > 2) a20 = a21 = a22 = Vector256.Create(b[2]);
-        if (TR.N > 3) a30 = a31 = a32 = Vector256.Create(b[3]);
-        if (TR.N > 4) a40 = a41 = a42 = Vector256.Create(b[4]);
-        if (TR.N > 5) a50 = a51 = a52 = Vector256.Create(b[5]);
-
-        float* s0 = a.Source + a.Base[0];
-        float* s1 = TV.N > 1 ? a.Source + a.Base[1] : s0;
-        float* s2 = TV.N > 2 ? a.Source + a.Base[2] : s0;
-        float* w = a.Weights;
-        int* taps = a.Taps;
-        byte* pf = a.Prefetch;
-        int k = a.K, p = 0;
-        // Two taps a trip, and the prefetch test out of the loop: the one-tap loop with the test inside ran ten
-        // instructions of overhead (two of them taken jumps) per 12 FMAs, which a 1×1 conv's 64-tap tiles felt. On one core
-        // of the AVX2 EPYC (--layers, fastest chunks of two alternating pairs) ResNet-50's 1×1 64→256 on 56×56 went
-        // 1366 / 1439 → 1319 / 1381 µs; SqueezeNet's 3×3 16→64 and the 1×1 256→64 moved within the noise.
-        if (pf == null)
+        // Count whole tiles of consecutive vectors in one call (DirectConvKernel.Tiles): a call per tile cost its entry
+        // and prologue every K taps, 8% of a 1×1 conv's samples with 64 taps. On one core of the AVX2 EPYC (--layers, fastest
+        // chunks of two alternating pairs): SqueezeNet's stem (27 taps) with its max pool 1381 / 1158 → 935 / 901 µs,
+        // ResNet-50's 1×1 64→256 on 56×56 1376 / 1495 → 1345 / 1408 µs; SqueezeNet's 3×3 16→64 (144 taps) within the noise.
+        int count = Math.Max(a.Count, 1);
+        int* bases = a.Base, dests = a.Dest, laness = a.Lanes;
+        for (int t = 0; t < count; t++, bases += TV.N, dests += TV.N, laness += TV.N)
         {
-            for (; p + 1 < k; p += 2, w += 2 * TR.N)
+            float* b = a.Bias;
+            Vector256<float> a00 = default, a01 = default, a02 = default;
+            Vector256<float> a10 = default, a11 = default, a12 = default;
+            Vector256<float> a20 = default, a21 = default, a22 = default;
+            Vector256<float> a30 = default, a31 = default, a32 = default;
+            Vector256<float> a40 = default, a41 = default, a42 = default;
+            Vector256<float> a50 = default, a51 = default, a52 = default;
+            a00 = a01 = a02 = Vector256.Create(b[0]);
+            if (TR.N > 1) a10 = a11 = a12 = Vector256.Create(b[1]);
+            if (TR.N > 2) a20 = a21 = a22 = Vector256.Create(b[2]);
+            if (TR.N > 3) a30 = a31 = a32 = Vector256.Create(b[3]);
+            if (TR.N > 4) a40 = a41 = a42 = Vector256.Create(b[4]);
+            if (TR.N > 5) a50 = a51 = a52 = Vector256.Create(b[5]);
+
+            float* s0 = a.Source + bases[0];
+            float* s1 = TV.N > 1 ? a.Source + bases[1] : s0;
+            float* s2 = TV.N > 2 ? a.Source + bases[2] : s0;
+            float* w = a.Weights;
+            int* taps = a.Taps;
+            byte* pf = a.Prefetch;
+            int k = a.K, p = 0;
+            // Two taps a trip, and the prefetch test out of the loop: the one-tap loop with the test inside ran ten
+            // instructions of overhead (two of them taken jumps) per 12 FMAs, which a 1×1 conv's 64-tap tiles felt. On one core
+            // of the AVX2 EPYC (--layers, fastest chunks of two alternating pairs) ResNet-50's 1×1 64→256 on 56×56 went
+            // 1366 / 1439 → 1319 / 1381 µs; SqueezeNet's 3×3 16→64 and the 1×1 256→64 moved within the noise.
+            if (pf == null)
             {
+                for (; p + 1 < k; p += 2, w += 2 * TR.N)
+                {
+                    Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                }
+            }
+            else
+            {
+                for (; p + 1 < k; p += 2, w += 2 * TR.N)
+                {
+                    // A prefetch never faults; with weights that come from memory (Winograd's U) it keeps the next tiles' streaming.
+                    Sse.Prefetch1(pf + (long)p * 64);
+                    Sse.Prefetch1(pf + (long)(p + 1) * 64);
+                    Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                }
+            }
+            if (p < k)
+            {
+                if (pf != null) Sse.Prefetch1(pf + (long)p * 64);
                 Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                     ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
-                    ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
             }
-        }
-        else
-        {
-            for (; p + 1 < k; p += 2, w += 2 * TR.N)
-            {
-                // A prefetch never faults; with weights that come from memory (Winograd's U) it keeps the next tiles' streaming.
-                Sse.Prefetch1(pf + (long)p * 64);
-                Sse.Prefetch1(pf + (long)(p + 1) * 64);
-                Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
-                    ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
-                    ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-            }
-        }
-        if (p < k)
-        {
-            if (pf != null) Sse.Prefetch1(pf + (long)p * 64);
-            Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
-                ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-        }
 
-        // Inlined to the last store, as in DirectConvTile: a call while the accumulators are live would spill them.
-        int rows = a.Rows, n = a.OutSize;
-        float* y = a.Output;
-        bool relu = a.Epilogue.Activation == ActivationKind.Relu;
-        bool residual = a.Epilogue.HasResidual;
-        long residualOffset = a.Epilogue.ResidualOffset;
-        StoreRow<TV>(y, a.Dest, a.Lanes, relu, residual, residualOffset, a00, a01, a02);
-        if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, a.Dest, a.Lanes, relu, residual, residualOffset, a10, a11, a12);
-        if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a20, a21, a22);
-        if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a30, a31, a32);
-        if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a40, a41, a42);
-        if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, a.Dest, a.Lanes, relu, residual, residualOffset, a50, a51, a52);
-        if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a);
+            // Inlined to the last store, as in DirectConvTile: a call while the accumulators are live would spill them.
+            int rows = a.Rows, n = a.OutSize;
+            float* y = a.Output;
+            bool relu = a.Epilogue.Activation == ActivationKind.Relu;
+            bool residual = a.Epilogue.HasResidual;
+            long residualOffset = a.Epilogue.ResidualOffset;
+            StoreRow<TV>(y, dests, laness, relu, residual, residualOffset, a00, a01, a02);
+            if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, dests, laness, relu, residual, residualOffset, a10, a11, a12);
+            if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, dests, laness, relu, residual, residualOffset, a20, a21, a22);
+            if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, dests, laness, relu, residual, residualOffset, a30, a31, a32);
+            if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, dests, laness, relu, residual, residualOffset, a40, a41, a42);
+            if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, dests, laness, relu, residual, residualOffset, a50, a51, a52);
+            if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a, dests, laness);
+        }
     }
 
     /// <summary>The activations other than Relu, applied to the tile's stored outputs.</summary>
@@ -136,12 +145,12 @@ internal static unsafe class DirectConvTile256
         if (TR.N > 5) { v = Vector256.Create(w[5]); a50 = Fma.MultiplyAdd(x0, v, a50); if (TV.N > 1) a51 = Fma.MultiplyAdd(x1, v, a51); if (TV.N > 2) a52 = Fma.MultiplyAdd(x2, v, a52); }
     }
 
-    private static void ActivateStored<TV>(in DirectConvArgs a) where TV : struct, ICount
+    private static void ActivateStored<TV>(in DirectConvArgs a, int* dest, int* lanes) where TV : struct, ICount
     {
         for (int r = 0; r < a.Rows; r++)
         for (int v = 0; v < TV.N; v++)
         {
-            a.Epilogue.ActivateInPlace(a.Output + (long)r * a.OutSize + a.Dest[v], a.Lanes[v]);
+            a.Epilogue.ActivateInPlace(a.Output + (long)r * a.OutSize + dest[v], lanes[v]);
         }
     }
 
