@@ -414,34 +414,36 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         for (int g0 = vtBegin; g0 < vtEnd; g0 += group)
         for (int blk = 0; blk < _blocks; blk++)
         {
-            // The group's vector tiles whose tile (vt · blocks + blk) is in [begin, end).
-            if (end - 1 - blk < 0) continue;
+            // The group's vector tiles whose tile (vt · blocks + blk) is in [begin, end): both bounds round up, from
+            // numerators that are never negative (begin ≥ 0, end ≥ 1, blk < blocks).
             int lo = Math.Max(g0, (begin - blk + _blocks - 1) / _blocks);
-            int hi = Math.Min(Math.Min(g0 + group, vtEnd), (end - 1 - blk) / _blocks + 1);
+            int hi = Math.Min(Math.Min(g0 + group, vtEnd), (end - blk + _blocks - 1) / _blocks);
             if (lo >= hi) continue;
             long packed = (long)grp * _blocks + blk;
             args.Weights = _packedW + packed * _k * _rows;
             args.Bias = _packedBias + packed * _rows;
             args.Output = y + (long)blk * _rows * outSize;
             args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
-            int fullEnd = Math.Min(hi, vectorTiles - 1);
-            // AVX2 runs the whole tiles of the range in one call (DirectConvArgs.Count; it has no Keep to step); AVX-512
-            // calls its tile once per vector tile.
-            int step = _wide ? 1 : Math.Max(1, fullEnd - lo);
-            for (int vt = lo; vt < hi; vt += step)
-            {
-                bool tail = vt == vectorTiles - 1;
-                int v0 = vt * _perTile;
-                args.Base = _base + v0;
-                args.Dest = _dest + v0;
-                args.Lanes = _lanes + v0;
-                args.Keep = _keep == null ? null : _keep + (long)v0 * _width;
-                args.Count = tail ? 1 : Math.Min(step, fullEnd - vt);
-                if (tail) _tail(in args);
-                else _full(in args);
-                if (tail) break;
-            }
+            // The whole vector tiles before the last: AVX2 runs them in one call (DirectConvArgs.Count; it has no Keep to
+            // step), AVX-512 calls its tile once per vector tile. The last vector tile has its own, narrower tile.
+            int wholeEnd = Math.Min(hi, vectorTiles - 1);
+            if (_wide) for (int vt = lo; vt < wholeEnd; vt++) RunVectorTiles(ref args, _full, vt, 1);
+            else if (lo < wholeEnd) RunVectorTiles(ref args, _full, lo, wholeEnd - lo);
+            if (hi == vectorTiles) RunVectorTiles(ref args, _tail, vectorTiles - 1, 1);
         }
+    }
+
+    /// <summary>Runs <paramref name="count"/> vector tiles from <paramref name="vt"/> of the block <paramref name="args"/> is set for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RunVectorTiles(ref DirectConvArgs args, delegate*<in DirectConvArgs, void> tile, int vt, int count)
+    {
+        int v0 = vt * _perTile;
+        args.Base = _base + v0;
+        args.Dest = _dest + v0;
+        args.Lanes = _lanes + v0;
+        args.Keep = _keep == null ? null : _keep + (long)v0 * _width;
+        args.Count = count;
+        tile(in args);
     }
 
     /// <summary>

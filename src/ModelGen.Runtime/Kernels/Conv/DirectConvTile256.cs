@@ -50,8 +50,8 @@ internal static unsafe class DirectConvTile256
         // chunks of two alternating pairs): SqueezeNet's stem (27 taps) with its max pool 1381 / 1158 → 935 / 901 µs,
         // ResNet-50's 1×1 64→256 on 56×56 1376 / 1495 → 1345 / 1408 µs; SqueezeNet's 3×3 16→64 (144 taps) within the noise.
         int count = Math.Max(a.Count, 1);
-        int* bases = a.Base, dests = a.Dest, laness = a.Lanes;
-        for (int t = 0; t < count; t++, bases += TV.N, dests += TV.N, laness += TV.N)
+        int* bases = a.Base, dests = a.Dest, vectorLanes = a.Lanes;
+        for (int t = 0; t < count; t++, bases += TV.N, dests += TV.N, vectorLanes += TV.N)
         {
             float* b = a.Bias;
             Vector256<float> a00 = default, a01 = default, a02 = default;
@@ -114,13 +114,13 @@ internal static unsafe class DirectConvTile256
             bool relu = a.Epilogue.Activation == ActivationKind.Relu;
             bool residual = a.Epilogue.HasResidual;
             long residualOffset = a.Epilogue.ResidualOffset;
-            StoreRow<TV>(y, dests, laness, relu, residual, residualOffset, a00, a01, a02);
-            if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, dests, laness, relu, residual, residualOffset, a10, a11, a12);
-            if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, dests, laness, relu, residual, residualOffset, a20, a21, a22);
-            if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, dests, laness, relu, residual, residualOffset, a30, a31, a32);
-            if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, dests, laness, relu, residual, residualOffset, a40, a41, a42);
-            if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, dests, laness, relu, residual, residualOffset, a50, a51, a52);
-            if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a, dests, laness);
+            StoreRow<TV>(y, dests, vectorLanes, relu, residual, residualOffset, a00, a01, a02);
+            if (TR.N > 1 && rows > 1) StoreRow<TV>(y + n, dests, vectorLanes, relu, residual, residualOffset, a10, a11, a12);
+            if (TR.N > 2 && rows > 2) StoreRow<TV>(y + 2 * n, dests, vectorLanes, relu, residual, residualOffset, a20, a21, a22);
+            if (TR.N > 3 && rows > 3) StoreRow<TV>(y + 3 * n, dests, vectorLanes, relu, residual, residualOffset, a30, a31, a32);
+            if (TR.N > 4 && rows > 4) StoreRow<TV>(y + 4 * n, dests, vectorLanes, relu, residual, residualOffset, a40, a41, a42);
+            if (TR.N > 5 && rows > 5) StoreRow<TV>(y + 5 * n, dests, vectorLanes, relu, residual, residualOffset, a50, a51, a52);
+            if (!relu && a.Epilogue.Activation != ActivationKind.None) ActivateStored<TV>(a, dests, vectorLanes);
         }
     }
 
