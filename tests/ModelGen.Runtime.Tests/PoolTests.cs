@@ -97,17 +97,40 @@ public class PoolTests
             AssertPerTapMax(x, xs, k, stride, pad);
         });
 
+    /// <summary>
+    /// The AVX2 3×3/2 path reads a row's last block whole, on into the next row, when no output needs the columns past the
+    /// row's end. Here every row starts with 5 columns of 1e30, the values those reads pick up: an output whose window
+    /// does not hold them must not get them. SqueezeNet's 27 → 13 and 111 → 55 pools, 37 → 18 (a third block), and with
+    /// ceil_mode 28 → 14, whose last window reaches past the row (that block must stay masked).
+    /// </summary>
+    [Theory]
+    [InlineData(27, false)]
+    [InlineData(111, false)]
+    [InlineData(37, false)]
+    [InlineData(28, true)]
+    public void MaxPoolNeverTakesTheNextRowsValues(int width, bool ceil) =>
+        FloatPaths.OnEach(() =>
+        {
+            int[] xs = [1, 3, 11, width];
+            var x = Data.Random(7, Data.Count(xs), 0f, 1f);
+            for (int row = 0; row < 3 * 11; row++)
+                for (int q = 0; q < 5; q++) x[row * width + q] = 1e30f;
+            x[4 * width + 9] = float.NaN;
+            AssertPerTapMax(x, xs, 3, 2, 0, ceil);
+        });
+
     /// <summary>Asserts a MaxPool of <paramref name="x"/> gives, bit for bit, a per-tap MathF.Max (any NaN for a NaN).</summary>
-    private static void AssertPerTapMax(float[] x, int[] xs, int k, int stride, int pad)
+    private static void AssertPerTapMax(float[] x, int[] xs, int k, int stride, int pad, bool ceil = false)
     {
         int h = xs[2], w = xs[3];
-        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        int round = ceil ? stride - 1 : 0; // ceil_mode; every window here still starts inside the row (pad 0)
+        int oh = (h + 2 * pad - k + round) / stride + 1, ow = (w + 2 * pad - k + round) / stride + 1;
         var plan = new TestPlan();
         int ix = plan.Input("X", xs);
         int iy = plan.Arena("Y", [1, xs[1], oh, ow]);
         plan.Output(iy);
         plan.Step("MaxPool", [ix], [iy], PlanAttribute.Ints("kernel_shape", k, k), PlanAttribute.Ints("strides", stride, stride),
-            PlanAttribute.Ints("pads", pad, pad, pad, pad));
+            PlanAttribute.Ints("pads", pad, pad, pad, pad), PlanAttribute.Int("ceil_mode", ceil ? 1 : 0));
         var y = plan.Run(x)[0];
         for (int c = 0; c < xs[1]; c++)
         {

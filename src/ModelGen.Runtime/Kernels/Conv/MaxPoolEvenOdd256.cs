@@ -34,6 +34,7 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     private readonly int _blocks;  // 16-column blocks of the padded row that the outputs read
     private readonly int _stride;  // floats of one E or O row in the band buffer
     private readonly bool _orderedFits; // every window's columns hold one input column at least (see OrderedMax)
+    private readonly bool _rightInside; // every column the outputs read on the right is inside the row (see Vertical)
 
     /// <summary>Whether <paramref name="g"/> fits this path and kernels are bound for AVX2.</summary>
     public static bool Fits(WindowGeometry g) =>
@@ -50,6 +51,8 @@ internal readonly unsafe struct MaxPoolEvenOdd256
         // The first window starts at input column −pw ≥ −1, so it reaches column 1; the last starts at 2·(ow − 1) − pw,
         // which ceil_mode may put past the row.
         _orderedFits = 2 * (_ow - 1) - _pw <= _iw - 1;
+        // The last output reads padded column 2·ow, input column 2·ow − pw.
+        _rightInside = 2 * _ow - _pw <= _iw - 1;
     }
 
     /// <summary>Floats of the band buffer one part needs (<see cref="Plane"/>'s <c>band</c>).</summary>
@@ -66,7 +69,7 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     /// for their input (the first reads the stem's 3.1 MB output).
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Plane(float* x, float* y, float* band)
+    public void Plane(float* x, float* y, float* band, float* readEnd)
     {
         bool exact = !_orderedFits;
         for (int first = 0; first < _oh; first += BandRows)
@@ -74,24 +77,24 @@ internal readonly unsafe struct MaxPoolEvenOdd256
             int rows = Math.Min(BandRows, _oh - first);
             if (!exact)
             {
-                var signs = Band<OrderedMax>(x, y, band, first, rows);
+                var signs = Band<OrderedMax>(x, y, band, first, rows, readEnd);
                 if (Avx.MoveMask(signs) == 0) continue;
                 exact = true;
             }
-            Band<IeeeMax>(x, y, band, first, rows);
+            Band<IeeeMax>(x, y, band, first, rows, readEnd);
         }
     }
 
     /// <summary>Output rows [<paramref name="first"/>, +<paramref name="rows"/>) with <typeparamref name="TMax"/>; returns the OR of the outputs written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private Vector256<float> Band<TMax>(float* x, float* y, float* band, int first, int rows) where TMax : struct, IPoolMax256
+    private Vector256<float> Band<TMax>(float* x, float* y, float* band, int first, int rows, float* readEnd) where TMax : struct, IPoolMax256
     {
         for (int r = 0; r < rows; r++)
         {
             float* e = band + (long)r * 2 * _stride;
             int h0 = (first + r) * _sh - _ph;
             int hBegin = Math.Max(h0, 0), hEnd = Math.Min(h0 + _kh, _ih);
-            Vertical<TMax>(x + (long)hBegin * _iw, hEnd - hBegin, e, e + _stride);
+            Vertical<TMax>(x + (long)hBegin * _iw, hEnd - hBegin, e, e + _stride, readEnd);
         }
         var signs = Vector256<float>.Zero;
         for (int r = 0; r < rows; r++)
@@ -103,9 +106,17 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     }
 
     /// <summary>The max down <paramref name="rows"/> input rows from <paramref name="top"/>, split into its even and odd padded columns.</summary>
+    /// <remarks>
+    /// A block that reaches past the row's end is read whole, on into the next row, when no output uses its columns past
+    /// the end (<see cref="_rightInside"/>) and the read stays before <paramref name="readEnd"/>: those lanes hold another
+    /// row's values, which no output reads. Only the left pad, ceil_mode's overshoot and the tensor's last row take the
+    /// masked loads. SqueezeNet's 13-wide pool has 2 blocks a row, so its last block was half of each row's loads.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Vertical<TMax>(float* top, int rows, float* e, float* o) where TMax : struct, IPoolMax256
+    private void Vertical<TMax>(float* top, int rows, float* e, float* o, float* readEnd) where TMax : struct, IPoolMax256
     {
+        // Columns up to this one may be read unmasked: the row's end, or, when that is safe, the last block's end.
+        int unmaskedEnd = _rightInside && rows > 0 && top + (long)(rows - 1) * _iw + 16 * _blocks - _pw <= readEnd ? 16 * _blocks - _pw : _iw;
         for (int q = 0; q < _blocks; q++)
         {
             int c = 16 * q - _pw;
@@ -116,7 +127,7 @@ internal readonly unsafe struct MaxPoolEvenOdd256
                 // also sends an ordered band to the exact max.
                 lo = hi = Vector256.Create(float.NegativeInfinity);
             }
-            else if (c >= 0 && c + 16 <= _iw)
+            else if (c >= 0 && c + 16 <= unmaskedEnd)
             {
                 lo = Down<TMax>(top, rows, c);
                 hi = Down<TMax>(top, rows, c + 8);

@@ -103,7 +103,7 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
             }
             if (_useEvenOdd)
             {
-                _evenOdd.Plane(_x + plane * inSize, _y + plane * outSize, _bands + (long)part * _evenOdd.BandFloats);
+                _evenOdd.Plane(_x + plane * inSize, _y + plane * outSize, _bands + (long)part * _evenOdd.BandFloats, _x + _planes * inSize);
                 continue;
             }
             if (_useRows256)
