@@ -42,6 +42,7 @@ internal unsafe struct DirectConvArgs
     public Epilogue Epilogue;
     public byte* Prefetch;  // null, or where K lines of weights a later tile reads start: tap p prefetches line p into L2
     public int Count;       // AVX2 only: whole tiles of V vectors one call runs, Base, Dest and Lanes moving V on per tile (0 = 1)
+    public bool Accumulate; // AVX2 only: the sums start from the outputs already stored (a later slice of the taps), not from the bias
 }
 
 /// <summary>

@@ -66,6 +66,18 @@ internal static unsafe class DirectConvTile256
             if (TR.N > 3) a30 = a31 = a32 = Vector256.Create(b[3]);
             if (TR.N > 4) a40 = a41 = a42 = Vector256.Create(b[4]);
             if (TR.N > 5) a50 = a51 = a52 = Vector256.Create(b[5]);
+            if (a.Accumulate)
+            {
+                // A later slice of the taps: go on from the sums the earlier slices stored (rows past a.Rows were never stored).
+                int rowsHere = a.Rows, outSize = a.OutSize;
+                float* yStored = a.Output;
+                LoadRow<TV>(yStored, dests, vectorLanes, ref a00, ref a01, ref a02);
+                if (TR.N > 1 && rowsHere > 1) LoadRow<TV>(yStored + outSize, dests, vectorLanes, ref a10, ref a11, ref a12);
+                if (TR.N > 2 && rowsHere > 2) LoadRow<TV>(yStored + 2 * outSize, dests, vectorLanes, ref a20, ref a21, ref a22);
+                if (TR.N > 3 && rowsHere > 3) LoadRow<TV>(yStored + 3 * outSize, dests, vectorLanes, ref a30, ref a31, ref a32);
+                if (TR.N > 4 && rowsHere > 4) LoadRow<TV>(yStored + 4 * outSize, dests, vectorLanes, ref a40, ref a41, ref a42);
+                if (TR.N > 5 && rowsHere > 5) LoadRow<TV>(yStored + 5 * outSize, dests, vectorLanes, ref a50, ref a51, ref a52);
+            }
 
             float* s0 = a.Source + bases[0];
             float* s1 = TV.N > 1 ? a.Source + bases[1] : s0;
@@ -153,6 +165,21 @@ internal static unsafe class DirectConvTile256
             a.Epilogue.ActivateInPlace(a.Output + (long)r * a.OutSize + dest[v], lanes[v]);
         }
     }
+
+    /// <summary>Loads one row's stored sums of the tile's vectors (a partial vector's other lanes read as 0 and are never stored).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadRow<TV>(float* y, int* dest, int* lanes, ref Vector256<float> v0, ref Vector256<float> v1, ref Vector256<float> v2)
+        where TV : struct, ICount
+    {
+        v0 = Load(y + dest[0], lanes[0]);
+        if (TV.N > 1) v1 = Load(y + dest[1], lanes[1]);
+        if (TV.N > 2) v2 = Load(y + dest[2], lanes[2]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load(float* y, int lanes) => lanes == Width
+        ? Vector256.Load(y)
+        : Avx.MaskLoad(y, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(lanes)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow<TV>(float* y, int* dest, int* lanes, bool relu, bool residual, long residualOffset,
