@@ -416,11 +416,10 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     /// so that the group's input for one slice stays in L1 across the blocks. With all 512 channels of SqueezeNet's
     /// 512→64 on 13×13 a vector tile reads 48 KB of input, and each of its 16 blocks read it again from L2. The sums are
     /// the same floats in the same order: a slice's sums go to memory and back unrounded. On one core of the AVX2 EPYC
-    /// (SqueezeNet's profile, fastest call of three alternating runs each): 256→32 on 27×27 171 / 177 / 176 → 165 / 165 /
-    /// 164 µs, 512→64 on 13×13 160 / 164 / 169 → 156 / 162 / 157 µs, 384→48 91 / 95 / 95 → 89 / 90 / 89 µs, 384→64
-    /// 120 / 124 / 122 → 118 / 120 / 120 µs, 256→48 60 / 62 / 60 → 64 / 64 / 62 µs; ResNet-50's 256→64 on 56×56 within
-    /// the noise (1300–1315 → 1307–1354 µs). Less than the L2 reads it saves would suggest: these layers run at ~55% of
-    /// the FMA peak either way, against ONNX Runtime's ~70%.
+    /// (SqueezeNet's profile, fastest call of two alternating runs each): 256→32 on 27×27 175 / 176 → 162 / 163 µs,
+    /// 512→64 on 13×13 162 / 163 → 154 / 155 µs, 384→48 92 / 93 → 87 / 89 µs, 384→64 123 / 122 → 120 / 118 µs, 256→48
+    /// 62 / 60 → 62 / 64 µs; ResNet-50's 256→64 on 56×56 within the noise (1300–1315 → 1307–1354 µs). Less than the L2
+    /// reads it saves would suggest: these layers run at ~55% of the FMA peak either way, against ONNX Runtime's ~70%.
     /// </summary>
     private static int SliceTaps(int k, int tilePixels, int group)
     {
