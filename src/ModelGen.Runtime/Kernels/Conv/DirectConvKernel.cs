@@ -215,7 +215,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         _tiles = vectorTiles * _blocks;
         _groupVectorTiles = GroupVectorTiles(g, _rowFloats, _cPerGroup, _perTile * _width);
         // Not with a residual: it may be the output's own bytes, which a slice's stored sums would overwrite.
-        _sliceTaps = _wide || _k != _cPerGroup || _epilogue.HasResidual ? _k : SliceTaps(_k, _perTile * _width, _groupVectorTiles);
+        _sliceTaps = _wide || g.KernelSize != 1 || _epilogue.HasResidual ? _k : SliceTaps(_k, _perTile * _width, _groupVectorTiles);
         int last = _vectors - (vectorTiles - 1) * _perTile;
         _full = _wide ? DirectConvTile.For(_rows, _perTile) : DirectConvTile256.For(_rows, _perTile);
         _tail = _wide ? DirectConvTile.For(_rows, last) : DirectConvTile256.For(_rows, last);
@@ -440,7 +440,8 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
 
     /// <summary>
     /// Runs tiles [<paramref name="begin"/>, <paramref name="end"/>) of one unit (tile = vector tile × blocks + block), a
-    /// group of vector tiles at a time, block by block (<see cref="GroupVectorTiles"/>).
+    /// group of vector tiles at a time, block by block (<see cref="GroupVectorTiles"/>), and for a 1×1 conv from many
+    /// channels on AVX2 a slice of its taps at a time (<see cref="SliceTaps"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tiles(long unit, float* padded, int begin, int end)
@@ -464,25 +465,25 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             args.Accumulate = s0 > 0;
             // The epilogue (residual, activation) once the sums are whole.
             args.Epilogue = s1 == _k ? _epilogue : Epilogue.Plain;
-        for (int blk = 0; blk < _blocks; blk++)
-        {
-            // The group's vector tiles whose tile (vt · blocks + blk) is in [begin, end): both bounds round up, from
-            // numerators that are never negative (begin ≥ 0, end ≥ 1, blk < blocks).
-            int lo = Math.Max(g0, (begin - blk + _blocks - 1) / _blocks);
-            int hi = Math.Min(Math.Min(g0 + group, vtEnd), (end - blk + _blocks - 1) / _blocks);
-            if (lo >= hi) continue;
-            long packed = (long)grp * _blocks + blk;
-            args.Weights = _packedW + packed * _k * _rows + (long)s0 * _rows;
-            args.Bias = _packedBias + packed * _rows;
-            args.Output = y + (long)blk * _rows * outSize;
-            args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
-            // The whole vector tiles before the last: AVX2 runs them in one call (DirectConvArgs.Count; it has no Keep to
-            // step), AVX-512 calls its tile once per vector tile. The last vector tile has its own, narrower tile.
-            int wholeEnd = Math.Min(hi, vectorTiles - 1);
-            if (_wide) for (int vt = lo; vt < wholeEnd; vt++) RunVectorTiles(ref args, _full, vt, 1);
-            else if (lo < wholeEnd) RunVectorTiles(ref args, _full, lo, wholeEnd - lo);
-            if (hi == vectorTiles) RunVectorTiles(ref args, _tail, vectorTiles - 1, 1);
-        }
+            for (int blk = 0; blk < _blocks; blk++)
+            {
+                // The group's vector tiles whose tile (vt · blocks + blk) is in [begin, end): both bounds round up, from
+                // numerators that are never negative (begin ≥ 0, end ≥ 1, blk < blocks).
+                int lo = Math.Max(g0, (begin - blk + _blocks - 1) / _blocks);
+                int hi = Math.Min(Math.Min(g0 + group, vtEnd), (end - blk + _blocks - 1) / _blocks);
+                if (lo >= hi) continue;
+                long packed = (long)grp * _blocks + blk;
+                args.Weights = _packedW + packed * _k * _rows + (long)s0 * _rows;
+                args.Bias = _packedBias + packed * _rows;
+                args.Output = y + (long)blk * _rows * outSize;
+                args.Rows = Math.Min(_rows, _mPerGroup - blk * _rows);
+                // The whole vector tiles before the last: AVX2 runs them in one call (DirectConvArgs.Count; it has no Keep to
+                // step), AVX-512 calls its tile once per vector tile. The last vector tile has its own, narrower tile.
+                int wholeEnd = Math.Min(hi, vectorTiles - 1);
+                if (_wide) for (int vt = lo; vt < wholeEnd; vt++) RunVectorTiles(ref args, _full, vt, 1);
+                else if (lo < wholeEnd) RunVectorTiles(ref args, _full, lo, wholeEnd - lo);
+                if (hi == vectorTiles) RunVectorTiles(ref args, _tail, vectorTiles - 1, 1);
+            }
         }
     }
 
