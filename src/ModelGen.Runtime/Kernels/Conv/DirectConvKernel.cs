@@ -223,9 +223,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         long units = (long)_batch * _groups;
         long work = units * _mPerGroup * g.OutSize * _k;
         int concurrency = WorkerPool.Shared.Concurrency;
-        // AVX2's vectors hold half as many lanes, so the same work takes about twice as long: split it from half the size.
-        // The small CNN's 5×5 10→16 on 14×14 (784K multiply-adds) took 21 µs on one core of the AVX2 EPYC.
-        bool parallel = work >= (_wide ? SgemmJob.ParallelThreshold : SgemmJob.ParallelThreshold / 2);
+        bool parallel = work >= SgemmJob.SplitFrom(_wide);
         _splitTiles = parallel && units < concurrency && _tiles >= 2;
         _parts = !parallel ? 1 : _splitTiles ? Math.Min(concurrency, _tiles) : (int)Math.Min(concurrency, units);
         // Measured on two cores (mean per call, warm / input just written by both cores): 3×3 16→64 on 55×55 216–219 →

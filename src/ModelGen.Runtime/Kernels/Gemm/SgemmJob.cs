@@ -10,13 +10,17 @@ namespace ModelGen.Runtime.Kernels.Gemm;
 /// </summary>
 internal sealed unsafe class SgemmJob : IParallelWork
 {
-    /// <summary>
-    /// Multiply-adds below which one thread is faster than waking the pool. Without AVX-512 a product takes half of it
-    /// (<see cref="Parts"/>): its multiply-adds run at half the width, so the same size takes about twice as long. On the
-    /// 2-core AVX2 EPYC, mlp-196-128-10 at batch 32 (its 32×196×128 layer, 0.8M multiply-adds): the layer's fastest call
-    /// 20.0 / 19.4 → 14.3 / 11.2 µs, quick mode 0.66 / 0.67 / 0.76 → 0.89 / 0.90 / 0.80 (ONNX Runtime splits it too).
-    /// </summary>
+    /// <summary>Multiply-adds below which one thread is faster than waking the pool (with AVX-512; see <see cref="SplitFrom"/>).</summary>
     public const long ParallelThreshold = 1 << 20;
+
+    /// <summary>
+    /// Multiply-adds from which fp32 work is split over the pool: <see cref="ParallelThreshold"/> with AVX-512 vectors
+    /// (<paramref name="wide"/>), half of it with AVX2's, whose multiply-adds run at half the width, so the same size takes
+    /// about twice as long. On the 2-core AVX2 EPYC: the small CNN's 5×5 10→16 on 14×14 (784K multiply-adds, direct) took
+    /// 21 µs on one core; mlp-196-128-10 at batch 32 (its 32×196×128 layer, 0.8M) went 20.0 / 19.4 → 14.3 / 11.2 µs
+    /// (fastest call), quick mode 0.66 / 0.67 / 0.76 → 0.89 / 0.90 / 0.80 (ONNX Runtime splits it too).
+    /// </summary>
+    public static long SplitFrom(bool wide) => wide ? ParallelThreshold : ParallelThreshold / 2;
 
     public float* PackedA;
     public float* PackedB;
@@ -119,7 +123,8 @@ internal sealed unsafe class SgemmJob : IParallelWork
         long work = (long)M * N * K;
         // The blocked path splits by column panels (each part owns whole columns of C across all K slices).
         int units = _blocked ? _panels : _tiles;
-        return work >= (Avx512F.IsSupported ? ParallelThreshold : ParallelThreshold / 2) ? Math.Min(WorkerPool.Shared.Concurrency, units) : 1;
+        // The tiles are AVX-512's wherever the hardware has it (Sgemm), whatever the float ISA the kernels were bound for.
+        return work >= SplitFrom(Avx512F.IsSupported) ? Math.Min(WorkerPool.Shared.Concurrency, units) : 1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

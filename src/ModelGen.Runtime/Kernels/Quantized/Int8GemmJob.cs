@@ -12,8 +12,8 @@ internal sealed unsafe class Int8GemmJob : IParallelWork
 {
     /// <summary>
     /// Multiply-adds below which one thread is faster than waking the pool. The AVX2 path (no VNNI: bytes widened to
-    /// int16, <c>vpmaddwd</c>) multiplies at about the fp32 rate, so it splits from a quarter of it (512K), where the fp32
-    /// SGEMM splits without AVX-512. On the 2-core AVX2 EPYC, mlp-196-128-10 int8 at batch 32 (its 32×196×128 layer): the layer's fastest call
+    /// int16, <c>vpmaddwd</c>) multiplies at about the fp32 rate, so it splits where the fp32 SGEMM does without AVX-512
+    /// (<see cref="Gemm.SgemmJob.SplitFrom"/>). On the 2-core AVX2 EPYC, mlp-196-128-10 int8 at batch 32 (its 32×196×128 layer): the layer's fastest call
     /// 18.6 / 18.6 → 13.2 / 11.0 µs, quick mode 0.80 / 0.75 / 0.89 → 1.13 / 1.09 / 1.09.
     /// </summary>
     public const long ParallelThreshold = 1 << 21;
@@ -39,7 +39,7 @@ internal sealed unsafe class Int8GemmJob : IParallelWork
         if (M == 0 || N == 0) return;
         _tiles = RowBlocks * (Int8Packing.PaddedN(N) / Int8Packing.NR);
         long work = (long)M * N * Kp;
-        int parts = work >= (Isa == Int8Isa.Avx2 ? ParallelThreshold / 4 : ParallelThreshold) ? Math.Min(WorkerPool.Shared.Concurrency, _tiles) : 1;
+        int parts = work >= (Isa == Int8Isa.Avx2 ? Gemm.SgemmJob.SplitFrom(wide: false) : ParallelThreshold) ? Math.Min(WorkerPool.Shared.Concurrency, _tiles) : 1;
         if (parts > 1) WorkerPool.Shared.Run(this, parts);
         else Tiles(0, _tiles);
     }
