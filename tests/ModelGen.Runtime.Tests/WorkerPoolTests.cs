@@ -155,6 +155,58 @@ public class WorkerPoolTests
         Assert.Fail(failure);
     }
 
+    /// <summary>
+    /// Records which thread ran each part, and in what order. Part <c>holdPart</c> waits (up to 10 s) until the parts in
+    /// <c>waitFor</c> have finished, so the thread running it is still busy when the other runs out of its own parts; the
+    /// other parts wait until <c>holdPart</c> has started, so a caller slow to reach its first part still gets it.
+    /// </summary>
+    private sealed class HomeRangeProbe(int parts, int holdPart, int[] waitFor) : IParallelWork
+    {
+        public readonly int[] Thread = new int[parts];
+        public readonly int[] Order = new int[parts];
+        private readonly int[] _done = new int[parts];
+        private int _held;
+        private int _sequence;
+
+        public void Execute(int part, int partCount)
+        {
+            Thread[part] = Environment.CurrentManagedThreadId;
+            Order[part] = Interlocked.Increment(ref _sequence);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (part == holdPart)
+            {
+                Volatile.Write(ref _held, 1);
+                while (waitFor.Any(p => Volatile.Read(ref _done[p]) == 0) && clock.Elapsed.TotalSeconds < 10) System.Threading.Thread.Yield();
+            }
+            else
+            {
+                while (Volatile.Read(ref _held) == 0 && clock.Elapsed.TotalSeconds < 10) System.Threading.Thread.Yield();
+            }
+            Volatile.Write(ref _done[part], 1);
+        }
+    }
+
+    [Fact]
+    public void EachThreadRunsItsHomeRangeFirstAndTakesTheOthersLastParts()
+    {
+        // Six parts over the caller and one worker: the caller's home is {0, 1, 2}, the worker's {3, 4, 5}. Part 0 holds
+        // the caller until every other part is done, so the worker runs its own range front to back and then takes the
+        // caller's from the back (2, then 1); the worker spins 2 ms between runs, so it is there at once.
+        var pool = new WorkerPool(1, 2_000);
+        pool.Run(new CountingWork(2), 2); // the worker has started
+        for (int round = 0; round < 20; round++)
+        {
+            var probe = new HomeRangeProbe(6, holdPart: 0, waitFor: [1, 2, 3, 4, 5]);
+            int caller = Environment.CurrentManagedThreadId;
+            pool.Run(probe, 6);
+            Assert.Equal(caller, probe.Thread[0]);
+            Assert.All(new[] { 1, 2, 3, 4, 5 }, p => Assert.NotEqual(caller, probe.Thread[p]));
+            int[] expected = [3, 4, 5, 2, 1];
+            int[] workerOrder = [.. expected.OrderBy(p => probe.Order[p])];
+            Assert.Equal(expected, workerOrder);
+        }
+    }
+
     [Fact]
     public void LargeGemmUsesTheSharedPool()
     {
