@@ -30,4 +30,22 @@ public class StepWorkspaceTests
         workspace.Commit();
         Assert.Throws<InvalidOperationException>(() => workspace.Reserve(128));
     }
+
+    [Fact]
+    public unsafe void PartSlicesStartAtTheSamePlaceForEveryStep()
+    {
+        using var workspace = new StepWorkspace();
+        workspace.ReserveParts(2, 10_000);  // a step with small slices
+        workspace.ReserveParts(2, 100_000); // a step with large ones
+        workspace.Reserve(150_000);         // a whole-buffer step, smaller than both slices together
+        workspace.Commit();
+        // Whole pages each, the largest step's size apart, whichever step asked.
+        const long slice = 102_400; // 100_000 rounded up to 4 KB
+        Assert.Equal(2 * slice, workspace.Bytes);
+        Assert.Equal((nint)workspace.Pointer, (nint)workspace.Part(0));
+        Assert.Equal(slice, workspace.Part(1) - workspace.Part(0));
+        workspace.Part(1)[slice - 1] = 7; // the last slice is writable to its end
+        Assert.Equal(7, workspace.Part(1)[slice - 1]);
+        Assert.Throws<InvalidOperationException>(() => workspace.ReserveParts(2, 64));
+    }
 }

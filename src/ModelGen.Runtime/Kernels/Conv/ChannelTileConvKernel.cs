@@ -44,7 +44,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     private readonly float* _packedBias;      // [groups · 64]
     private readonly float* _zeros;           // [64]: where a later slice's sums start
     private readonly bool _packPerCall;
-    private readonly Memory.StepWorkspace _workspace; // Yᵀ, [parts][pixels][64]: each part's sums of the group it is on
+    private readonly Memory.StepWorkspace _workspace; // Yᵀ, per part [pixels][64]: the sums of the group it is on
     private readonly float* _residual;        // like Y, or null
     private readonly Epilogue _epilogue;      // the activation (and the residual) the transpose applies
     private readonly bool _reluInTiles;       // Relu without a residual: applied in registers, the transpose only moves
@@ -179,7 +179,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         _parts = !parallel ? 1 : Math.Min(concurrency, _splitChannels ? _groups : _tiles);
         // Yᵀ is rewritten on every run, so it lives in the executor's shared workspace, warm from the steps before.
         _workspace = context.Workspace;
-        _workspace.Reserve((long)_parts * pixels * _groupChannels * 4);
+        _workspace.ReserveParts(_parts, (long)pixels * _groupChannels * 4);
         // Zeroed once: the borders stay zero, the copies write only the interior.
         if (!_readsInPlace) _padded = (float*)context.Scratch(_parts * _channels * _planes.PlaneFloats * 4);
 
@@ -243,7 +243,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        float* yT = (float*)_workspace.Pointer + (long)part * _g.OutSize * _groupChannels;
+        float* yT = (float*)_workspace.Part(part);
         float* source = _x;
         if (!_readsInPlace)
         {

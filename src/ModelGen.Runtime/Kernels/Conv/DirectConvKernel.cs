@@ -244,7 +244,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         if (_copyOwnRows)
         {
             _workspace = context.Workspace;
-            _workspace.Reserve(_paddedFloats * buffers * 4);
+            _workspace.ReserveParts(buffers, _paddedFloats * 4);
         }
         // Otherwise zeroed once: the borders stay zero. None when the tiles read the input in place.
         _padded = _readsInPlace || _copyOwnRows ? null : (float*)context.Scratch(_paddedFloats * buffers * 4);
@@ -332,7 +332,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
                 Tiles(_unit, _source, t0, t1);
                 return;
             }
-            float* own = (float*)_workspace!.Pointer + part * _paddedFloats;
+            float* own = (float*)_workspace!.Part(part);
             CopyRowsFor(t0, t1, own);
             Tiles(_unit, own, t0, t1);
             return;

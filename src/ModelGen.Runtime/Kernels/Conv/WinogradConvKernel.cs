@@ -77,7 +77,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly long _planeFloats, _vPoint, _productPoint, _vPart, _productPart;
     private readonly float* _plane;          // [parts][planeFloats + slack]
     private readonly float* _u;              // [ξ][m block][c][rows]
-    private readonly StepWorkspace _workspace; // [parts][ξ][c][blockStride] V, then [parts][ξ][64 channels][blockStride] products
+    private readonly StepWorkspace _workspace; // per part: [ξ][c][blockStride] V, then [ξ][64 channels][blockStride] products
     private readonly int* _taps;             // [c]: c · blockStride
     private readonly int* _offsets;          // [v]: lanes · v, a vector's first tile
     private readonly int* _fullLanes;        // [Vectors]: lanes
@@ -192,7 +192,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _productPart = Points * _productPoint;
         // V and the products live in the executor's shared workspace (rewritten by every run, so nothing is lost there).
         _workspace = context.Workspace;
-        _workspace.Reserve(_parts * (_vPart + _productPart) * 4);
+        _workspace.ReserveParts(_parts, (_vPart + _productPart) * 4);
         _taps = (int*)context.Scratch((long)_c * 4);
         for (int c = 0; c < _c; c++) _taps[c] = c * _blockStride;
         _offsets = (int*)context.Scratch(Vectors * 4);
@@ -246,8 +246,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        float* v = (float*)_workspace.Pointer + part * _vPart;
-        float* products = (float*)_workspace.Pointer + _parts * _vPart + part * _productPart;
+        float* v = (float*)_workspace.Part(part);
+        float* products = v + _vPart;
         int first = 0, end = _tiles, k0 = 0, k1 = _mBlocks;
         if (_splitChannels)
         {
