@@ -10,7 +10,8 @@ using ModelGen.Benchmarks;
 // `--ort-profile [--filter TEXT] [--seconds S]`: ONNX Runtime's own per-node profile of each case (OrtProfile).
 // `--layers [--filter TEXT] [--seconds S]`: single conv layers of the networks against ONNX Runtime (LayerStudy).
 // `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
-// `--spread [--filter TEXT] [--seconds S]`: single calls of both sides alternating, and how widely each spreads (SpreadStudy).
+// `--spread [--filter TEXT] [--seconds S] [--alone]`: single calls of both sides alternating (or, with --alone, each side
+// alone in turns), and how widely each spreads (SpreadStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
 {
@@ -36,7 +37,7 @@ if (args.Contains("--gpu"))
     }
 }
 // The study modes: --filter and --seconds (default 2) as they read them, the temporary folders removed after.
-if (args.Contains("--spread")) return Study((filter, seconds) => SpreadStudy.Run(seconds, filter));
+if (args.Contains("--spread")) return Study((filter, seconds) => SpreadStudy.Run(seconds, filter, alone: args.Contains("--alone")));
 if (args.Contains("--layers")) return Study((filter, seconds) => LayerStudy.Run(seconds, filter));
 if (args.Contains("--spin-study")) return Study((filter, _) => SpinStudy.Run(filter));
 if (args.Contains("--ort-profile")) return Study((filter, seconds) => OrtProfile.Run(seconds, filter));

@@ -10,13 +10,22 @@ namespace ModelGen.Benchmarks;
 /// this answers "which one does a noisy host slow down more", which the chunks' medians mix in.
 /// </summary>
 /// <remarks>
-/// Alternating single calls, one core (<c>taskset -c 1</c>, <c>DOTNET_PROCESSOR_COUNT=1</c>), ONNX Runtime's pool has no
+/// <para>With <c>--alone</c> the sides take turns in blocks instead (a quarter second of one, each block after 0.1 s of
+/// untimed calls of the same side, as in <see cref="Interleaved"/>), so neither side's calls meet the other's threads:
+/// meant for two cores, where ONNX Runtime's workers spin for tens of milliseconds after each of its calls.</para>
+/// <para>Alternating single calls, one core (<c>taskset -c 1</c>, <c>DOTNET_PROCESSOR_COUNT=1</c>), ONNX Runtime's pool has no
 /// spinning thread to leave behind; on two cores its workers' spin after each call would fall on ModelGen's next one,
-/// so the mode is meant for one core.
+/// so the mode is meant for one core.</para>
 /// </remarks>
 internal static class SpreadStudy
 {
-    public static int Run(double seconds, string? filter)
+    /// <summary>Untimed calls of a side before its block (<c>--alone</c>), so the other side's threads have gone idle.</summary>
+    private const double SettleSeconds = 0.1;
+
+    /// <summary>Length of one side's timed block (<c>--alone</c>).</summary>
+    private const double BlockSeconds = 0.25;
+
+    public static int Run(double seconds, string? filter, bool alone)
     {
         var inv = CultureInfo.InvariantCulture;
         foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
@@ -33,6 +42,12 @@ internal static class SpreadStudy
             var total = Stopwatch.StartNew();
             while (mg.Count < 20 || total.Elapsed.TotalSeconds < seconds)
             {
+                if (alone)
+                {
+                    Block(pair.ModelGen.Invoke, mg, tick);
+                    Block(pair.Ort.Invoke, ort, tick);
+                    continue;
+                }
                 long t0 = Stopwatch.GetTimestamp();
                 pair.ModelGen.Invoke();
                 long t1 = Stopwatch.GetTimestamp();
@@ -41,12 +56,30 @@ internal static class SpreadStudy
                 mg.Add((t1 - t0) * tick);
                 ort.Add((t2 - t1) * tick);
             }
-            Console.WriteLine(string.Create(inv, $"## {benchCase.Id}: {mg.Count} alternating pairs of calls"));
+            Console.WriteLine(alone
+                ? string.Create(inv, $"## {benchCase.Id}: {mg.Count} and {ort.Count} calls, each side alone in turns of {BlockSeconds} s")
+                : string.Create(inv, $"## {benchCase.Id}: {mg.Count} alternating pairs of calls"));
             Console.WriteLine("side          fastest_us      p10_us      p50_us      p90_us  p50/fastest");
             Print("modelgen", mg);
             Print("onnxruntime", ort);
         }
         return 0;
+    }
+
+    /// <summary>One side's turn: <see cref="SettleSeconds"/> of untimed calls, then <see cref="BlockSeconds"/> of timed ones.</summary>
+    private static void Block(Action call, List<double> times, double tick)
+    {
+        var settle = Stopwatch.StartNew();
+        do call();
+        while (settle.Elapsed.TotalSeconds < SettleSeconds);
+        var block = Stopwatch.StartNew();
+        do
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            times.Add((Stopwatch.GetTimestamp() - t0) * tick);
+        }
+        while (block.Elapsed.TotalSeconds < BlockSeconds);
     }
 
     private static void Print(string side, List<double> times)
