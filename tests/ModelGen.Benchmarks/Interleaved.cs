@@ -86,7 +86,7 @@ internal static class Interleaved
 
     /// <summary>Calls <paramref name="action"/> untimed for <see cref="SettleSeconds"/> (at least once).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Settle(Action action)
+    internal static void Settle(Action action)
     {
         long start = Stopwatch.GetTimestamp();
         do action();

@@ -19,9 +19,6 @@ namespace ModelGen.Benchmarks;
 /// </remarks>
 internal static class SpreadStudy
 {
-    /// <summary>Untimed calls of a side before its block (<c>--alone</c>), so the other side's threads have gone idle.</summary>
-    private const double SettleSeconds = 0.1;
-
     /// <summary>Length of one side's timed block (<c>--alone</c>).</summary>
     private const double BlockSeconds = 0.25;
 
@@ -66,12 +63,10 @@ internal static class SpreadStudy
         return 0;
     }
 
-    /// <summary>One side's turn: <see cref="SettleSeconds"/> of untimed calls, then <see cref="BlockSeconds"/> of timed ones.</summary>
+    /// <summary>One side's turn: <see cref="Interleaved"/>'s settle of untimed calls, then <see cref="BlockSeconds"/> of timed ones.</summary>
     private static void Block(Action call, List<double> times, double tick)
     {
-        var settle = Stopwatch.StartNew();
-        do call();
-        while (settle.Elapsed.TotalSeconds < SettleSeconds);
+        Interleaved.Settle(call);
         var block = Stopwatch.StartNew();
         do
         {
