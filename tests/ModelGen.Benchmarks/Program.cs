@@ -12,6 +12,9 @@ using ModelGen.Benchmarks;
 // `--spin-study [--filter TEXT|gemm]`: ONNX Runtime's threads after its last call (SpinStudy).
 // `--spread [--filter TEXT] [--seconds S] [--alone]`: single calls of both sides alternating (or, with --alone, each side
 // alone in turns), and how widely each spreads (SpreadStudy).
+// `--slow-calls [--filter TEXT] [--seconds S]`: which of ModelGen's steps grow in its slowest calls (SlowCallStudy).
+// `--twin [--filter TEXT] [--seconds S]`, with DOTNET_PROCESSOR_COUNT=1: one single-threaded instance of each engine alone,
+// then two at once (TwinStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
 {
@@ -37,6 +40,8 @@ if (args.Contains("--gpu"))
     }
 }
 // The study modes: --filter and --seconds (default 2) as they read them, the temporary folders removed after.
+if (args.Contains("--twin")) return Study((filter, seconds) => TwinStudy.Run(seconds, filter));
+if (args.Contains("--slow-calls")) return Study((filter, seconds) => SlowCallStudy.Run(seconds, filter));
 if (args.Contains("--spread")) return Study((filter, seconds) => SpreadStudy.Run(seconds, filter, alone: args.Contains("--alone")));
 if (args.Contains("--layers")) return Study((filter, seconds) => LayerStudy.Run(seconds, filter));
 if (args.Contains("--spin-study")) return Study((filter, _) => SpinStudy.Run(filter));
