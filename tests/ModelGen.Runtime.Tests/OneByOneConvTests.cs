@@ -4,7 +4,7 @@ namespace ModelGen.Runtime.Tests;
 
 /// <summary>
 /// 1×1 convs, whose B operand is the input itself: whole 64-column groups are multiplied reading it in place
-/// (AVX-512), the remaining columns from a packed copy. Output maps of exactly one group, groups plus a tail,
+/// (AVX-512), the remaining columns from a packed copy; without AVX-512, maps of whole 16-column panels are read in place. Output maps of exactly one group, groups plus a tail,
 /// only a tail, K long enough to be split into slices, batch 2 over the pool, and a map large enough for
 /// batch-1 column-range parts, and small batch-1 maps whose parts take row blocks (on a machine with two or more
 /// cores). Fewer than 64 output channels or more than 64 pixels, so the channel-major
@@ -27,6 +27,11 @@ public class OneByOneConvTests
         { [2, 512, 20, 20], 8 },   // K = 512: an image's 25 panels span two L2-sized panel groups of 16
         { [1, 256, 13, 13], 100 }, // batch 1, 11 panels: row blocks over the pool, two in-place groups and a 41-column tail
         { [1, 320, 14, 14], 64 },  // the same with K = 320 in two slices and a 4-column tail
+        // Without AVX-512, more than 64 input and output channels on a map of whole 16-pixel panels: B read in place.
+        { [1, 600, 8, 16], 70 },   // 128 pixels, K = 600 in two slices; column ranges on the pool
+        { [1, 96, 28, 28], 300 },  // 784 pixels, K = 96 whole, 50 row blocks
+        { [1, 200, 12, 16], 260 }, // 192 pixels, 260 output channels: row blocks over the pool, every panel in place
+        { [2, 80, 8, 8], 72 },     // batch 2: each image's 4 panels in place
     };
 
     [Theory]
@@ -40,6 +45,7 @@ public class OneByOneConvTests
         { [1, 80, 56, 56], 40, 2, 2 },  // 28×28 out: each column range subsampled by the part that multiplies it
         { [2, 72, 15, 17], 20, 2, 2 },  // odd sizes (rows end inside a vector), batch 2
         { [1, 70, 12, 30], 24, 1, 3 },  // stride 3 along the width: element by element
+        { [1, 96, 32, 32], 80, 2, 2 },  // 16×16 out, more than 64 channels: subsampled, then read in place without AVX-512
     };
 
     /// <summary>A 1×1 conv with strides above 1 multiplies its input subsampled onto the output grid; against the reference.</summary>

@@ -49,6 +49,13 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     private const int SplitRowsBelowPanels = 16;
 
     /// <summary>
+    /// Without AVX-512, a 1×1 conv whose output rows are whole 16-float panels (28×28, 56×56: every row of its input starts
+    /// on a cache line) reads its input in place as B for those panels (<see cref="Sgemm.UnpackedPanels256"/>), instead of
+    /// packing a copy of it every call.
+    /// </summary>
+    private readonly bool _unpackedPanels;
+
+    /// <summary>
     /// Fewest output channels for which split-row parts that pack all of the input each (no AVX-512) beat split panels: the
     /// packing is the same for every part, so it pays only when each part's rows are many, and only while each part's copy
     /// stays under <see cref="PackedBGroupBytes"/>. Measured on the 2-core AVX2 EPYC: in SqueezeNet (profile, fastest call
@@ -104,6 +111,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         // 64-column group are packed, once, before the parts start.
         int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
         _inPlace = Avx512F.IsSupported;
+        _unpackedPanels = !_inPlace && _direct && outSize % Sgemm.NR == 0;
         _splitRows = _splitPanels && _direct && panels < SplitRowsBelowPanels && rowBlocks >= 4 * _parts
             && (_inPlace || _mPerGroup >= MinRowsPackingAll && Sgemm.PackedBSize(_k, outSize) * 4 < PackedBGroupBytes);
         if (_splitRows) _parts = Math.Min(WorkerPool.Shared.Concurrency, rowBlocks);
@@ -236,10 +244,13 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         int r0 = b0 * Sgemm.MR, rows = Math.Min(_mPerGroup, b1 * Sgemm.MR) - r0;
         int n = _g.OutSize, groups = _inPlace ? n / Sgemm.WideColumns : 0, panels = Sgemm.ColumnPanels(n);
         float* packedB = job.PackedB;
+        // AVX2 reads the whole 16-column panels in place and packs only a last, partial one, into the part's own buffer.
+        int unpacked = _unpackedPanels ? n / Sgemm.NR : 0;
         if (!_inPlace)
         {
             packedB = _packedB + part * _packedBSize;
-            Sgemm.PackB(_prepared, n, 1, _k, n, packedB);
+            int col0 = unpacked * Sgemm.NR;
+            if (col0 < n) Sgemm.PackB(_prepared + col0, n, 1, _k, n - col0, packedB + (long)col0 * _k);
         }
         // Rows are relative to the part's first row from here on: shift what the epilogue indexes by row.
         var e = job.Epilogue;
@@ -247,7 +258,8 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
         float* a = job.PackedA + (long)r0 * _k; // packed A is row-block-major, MR·K floats per block
         float* c = job.C + (long)r0 * n;
         if (groups > 0) Sgemm.UnpackedColumns(a, _prepared, n, c, n, rows, _k, e, 0, groups);
-        int packedFrom = groups * Sgemm.WidePanelCount;
+        if (unpacked > 0) Sgemm.UnpackedPanels256(a, _prepared, n, c, n, rows, _k, e, 0, unpacked);
+        int packedFrom = groups * Sgemm.WidePanelCount + unpacked;
         if (packedFrom >= panels) return;
         if (Sgemm.UsesBlocking(rows, _k, e)) Sgemm.BlockedPanels(a, packedB, c, n, rows, n, _k, e, packedFrom, panels);
         else
@@ -300,6 +312,13 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
                 {
                     Sgemm.UnpackedColumns(job.PackedA, b, n, job.C, n, _mPerGroup, _k, job.Epilogue, g0 * Sgemm.NR, inPlace);
                     packedFrom += inPlace * Sgemm.WidePanelCount;
+                }
+                // AVX2: the group's whole 16-column panels in place; only a last, partial panel is packed.
+                int whole = _unpackedPanels ? Math.Min(g1, n / Sgemm.NR) - packedFrom : 0;
+                if (whole > 0)
+                {
+                    Sgemm.UnpackedPanels256(job.PackedA, b, n, job.C, n, _mPerGroup, _k, job.Epilogue, packedFrom * Sgemm.NR, whole);
+                    packedFrom += whole;
                 }
                 if (packedFrom >= g1) continue;
                 int col0 = packedFrom * Sgemm.NR;

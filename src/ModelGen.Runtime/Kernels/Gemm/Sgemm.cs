@@ -322,7 +322,7 @@ internal static unsafe partial class Sgemm
         {
             // Whole columns go straight from the registers into C, finished as the mode says: no round trip through the
             // stack tile and FinishSlice.
-            Compute256(a, b, k, c, ldc, rows, mode, row0, col0, e);
+            Compute256(a, b, NR, k, c, ldc, rows, mode, row0, col0, e);
             return;
         }
         float* tile = stackalloc float[MR * NR];
@@ -334,7 +334,7 @@ internal static unsafe partial class Sgemm
             ComputeNarrow(a, b, k, tile, rows);
             ComputeEdgeColumns(a, b + NR / 2, k, tile + NR / 2, cols - NR / 2);
         }
-        else Compute256(a, b, k, tile, NR, rows, SliceMode.First, row0, col0, e);
+        else Compute256(a, b, NR, k, tile, NR, rows, SliceMode.First, row0, col0, e);
         if (mode == SliceMode.Whole)
         {
             for (int r = 0; r < rows; r++)
@@ -437,24 +437,26 @@ internal static unsafe partial class Sgemm
     /// The MR×NR tile with 256-bit FMA for the first <paramref name="rows"/> rows of the block (the rest of the tile is
     /// left undefined): a batch of 32 is five full blocks and one of 2 rows, which computed as 6 spent 11% of the
     /// product's FMAs on padding. Row r goes to <paramref name="tile"/> + r·<paramref name="ldt"/>, written as
-    /// <paramref name="mode"/> says (<see cref="Put"/>): into C itself, or as raw sums into the stack tile (First).
+    /// <paramref name="mode"/> says (<see cref="Put"/>): into C itself, or as raw sums into the stack tile (First). B's
+    /// K steps are <paramref name="ldb"/> floats apart: <see cref="NR"/> in a packed panel, a row of B read in place
+    /// (<see cref="UnpackedPanels256"/>).
     /// </summary>
-    private static void Compute256(float* a, float* b, int k, float* tile, long ldt, int rows, SliceMode mode, int row0, int col0, in Epilogue e)
+    private static void Compute256(float* a, float* b, long ldb, int k, float* tile, long ldt, int rows, SliceMode mode, int row0, int col0, in Epilogue e)
     {
         switch (rows)
         {
-            case 1: Compute256<Count1>(a, b, k, tile, ldt, mode, row0, col0, e); break;
-            case 2: Compute256<Count2>(a, b, k, tile, ldt, mode, row0, col0, e); break;
-            case 3: Compute256<Count3>(a, b, k, tile, ldt, mode, row0, col0, e); break;
-            case 4: Compute256<Count4>(a, b, k, tile, ldt, mode, row0, col0, e); break;
-            case 5: Compute256<Count5>(a, b, k, tile, ldt, mode, row0, col0, e); break;
-            default: Compute256<Count6>(a, b, k, tile, ldt, mode, row0, col0, e); break;
+            case 1: Compute256<Count1>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
+            case 2: Compute256<Count2>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
+            case 3: Compute256<Count3>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
+            case 4: Compute256<Count4>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
+            case 5: Compute256<Count5>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
+            default: Compute256<Count6>(a, b, ldb, k, tile, ldt, mode, row0, col0, e); break;
         }
     }
 
     /// <summary>The tile's first <typeparamref name="TR"/>.N rows: two registers per row, up to 12 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Compute256<TR>(float* a, float* b, int k, float* tile, long ldt, SliceMode mode, int row0, int col0, in Epilogue e) where TR : struct, ICount
+    private static void Compute256<TR>(float* a, float* b, long ldb, int k, float* tile, long ldt, SliceMode mode, int row0, int col0, in Epilogue e) where TR : struct, ICount
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -463,13 +465,13 @@ internal static unsafe partial class Sgemm
         for (; p + 3 < k; p += 4)
         {
             Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + MR, b + NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + 2 * MR, b + 2 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + 3 * MR, b + 3 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a + MR, b + ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a + 2 * MR, b + 2 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a + 3 * MR, b + 3 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += 4 * MR;
-            b += 4 * NR;
+            b += 4 * ldb;
         }
-        for (; p < k; p++, a += MR, b += NR) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+        for (; p < k; p++, a += MR, b += ldb) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         if (mode == SliceMode.First || mode == SliceMode.Middle || e.FinishesInline)
         {
             PutInline(tile, mode, row0, e, c00, c01);
