@@ -54,6 +54,10 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     /// channels: SGEMM packs the whole input per call for a few rows of output. Measured in SqueezeNet on the 2-core AVX2
     /// EPYC (profile, fastest call of each step, SGEMM → here): 128→16 on 55×55 139 → 91 µs, 256→32 on 27×27 107 → 92 µs,
     /// 128→32 57 → 44 µs, 512→64 on 13×13 96 → 88 µs, 384→64 73 → 66 µs, 384→48 61 → 51 µs, 256→48 39 → 33 µs.
+    /// Not on maps of whole 16-pixel panels, whose input SGEMM reads in place without packing it
+    /// (<see cref="Sgemm.UnpackedPanels256"/>): ResNet-50's two 1×1 64←256 on 56×56, one core, fastest call of the pair
+    /// 2619 / 2793 µs here against 2222 / 2227 µs on SGEMM (two alternating runs). Its 256←64 stay here: K = 64 is too
+    /// short for SGEMM's tile (5008 / 5494 µs here against 5199 / 5197 µs).
     /// </summary>
     private const int MaxOneByOneOutputChannelsAvx2 = 64;
 
@@ -102,11 +106,15 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
         if (strides is not null && strides.Length > 0 && strides[^1] != 1 && strides[^1] != 2) return false;
         long kernel = 1;
         for (int d = 2; d < ws.Length; d++) kernel *= ws[d];
-        // 1x1: SGEMM reads the input as B without any im2col, and wins from about 128 input channels.
-        bool fewOutputs = FloatIsaSelector.Current == FloatIsa.Avx2 && ws[0] / groups <= MaxOneByOneOutputChannelsAvx2;
-        if (kernel == 1 && xs[1] / groups > MaxOneByOneChannels && !fewOutputs) return false;
         int[] ys = context.Output(0).Shape;
         if (ys.Length != xs.Length) return false;
+        // 1x1: SGEMM reads the input as B without any im2col, and wins from about 128 input channels. On AVX2, few outputs
+        // stay here unless the map is whole 16-pixel panels, which SGEMM reads in place (see MaxOneByOneOutputChannelsAvx2).
+        long outSize = 1;
+        for (int d = 2; d < ys.Length; d++) outSize *= ys[d];
+        bool fewOutputs = FloatIsaSelector.Current == FloatIsa.Avx2 && ws[0] / groups <= MaxOneByOneOutputChannelsAvx2
+            && outSize % Sgemm.NR != 0;
+        if (kernel == 1 && xs[1] / groups > MaxOneByOneChannels && !fewOutputs) return false;
         // The padded input of one group: a padded dim covers the input and every window, (out - 1) * stride + reach.
         long[]? dilations = context.Step.GetInts("dilations");
         long padded = xs[1] / groups;
