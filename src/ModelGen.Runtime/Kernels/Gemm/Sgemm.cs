@@ -311,13 +311,7 @@ internal static unsafe partial class Sgemm
             SingleRowKernel(a, b, k, c, cols, row0, col0, e);
             return;
         }
-        // C's rows are ldc apart, a stride no hardware prefetcher follows, and a K slice reads its partial sums back:
-        // asked for now, the lines arrive while the FMAs run instead of after them.
-        for (int r = 0; r < rows; r++)
-        {
-            Sse.Prefetch0(c + r * ldc);
-            Sse.Prefetch0(c + r * ldc + cols - 1);
-        }
+        PrefetchTileOfC(c, ldc, rows, cols);
         if (!Avx512F.IsSupported && cols == NR)
         {
             // Whole columns go straight from the registers into C, finished as the mode says: no round trip through the
@@ -344,6 +338,21 @@ internal static unsafe partial class Sgemm
             return;
         }
         FinishSlice(tile, c, ldc, rows, cols, row0, col0, e, mode);
+    }
+
+    /// <summary>
+    /// Asks for the lines of a tile's <paramref name="rows"/> × <paramref name="cols"/> block of C: its rows are ldc apart, a
+    /// stride no hardware prefetcher follows, and a K slice reads its partial sums back; asked for now, the lines arrive
+    /// while the FMAs run instead of after them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTileOfC(float* c, long ldc, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + cols - 1);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Runtime.Kernels.Gemm;
 
@@ -58,12 +57,7 @@ internal static unsafe partial class Sgemm
     {
         int rows = Math.Min(MR, m - ib);
         float* cc = c + ib * ldc + jb;
-        // As MicroKernel: C's rows are ldc apart, and a K slice reads its partial sums back.
-        for (int r = 0; r < rows; r++)
-        {
-            Sse.Prefetch0(cc + r * ldc);
-            Sse.Prefetch0(cc + r * ldc + NR - 1);
-        }
+        PrefetchTileOfC(cc, ldc, rows, NR);
         Compute256(packedA + (long)ib * k + (long)pc * MR, b + pc * ldb + jb, ldb, kc, cc, ldc, rows, mode, ib, jb, e);
     }
 }
