@@ -47,7 +47,7 @@ internal sealed unsafe class ParallelCopy : IParallelWork
     {
         if (part == 0) return 0;
         if (part == parts) return _bytes;
-        long even = _bytes * part / parts;
+        long even = WorkerPool.Split(_bytes, part, parts);
         long aligned = (long)(((nuint)(_target + even) + 63) & ~(nuint)63) - (long)_target;
         return Math.Min(_bytes, aligned);
     }

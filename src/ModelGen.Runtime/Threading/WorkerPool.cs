@@ -22,6 +22,9 @@ namespace ModelGen.Runtime.Threading;
 /// so a worker that is slow to wake (its core busy with another process) holds up the step by no more than the part it
 /// is in. Kernels that cut their work into more parts than threads would get that balance within a step too, at the
 /// cost of smaller parts.</para>
+/// <para>Balanced splits: in a run of one part per thread, kernels cut their work with <see cref="Split"/>, which gives
+/// each thread a share learned from how fast each ran its part in the runs before, so that a core the host slows down
+/// for a while gets less of the next steps instead of holding up each one.</para>
 /// <para>Waiting spins before it blocks, as ONNX Runtime's pool does: a worker that finished polls for the next run,
 /// and the caller polls for the workers' parts, for up to <see cref="DefaultSpinMicroseconds"/> before sleeping on a
 /// semaphore. Waking a sleeping thread costs several microseconds (a futex wake plus the scheduler), more than a whole
@@ -62,6 +65,26 @@ internal sealed class WorkerPool
     private Exception? _failure;
     private long _sharedRuns;
 
+    // Balanced splits (see Split): each thread's share of the work of a run with one part per thread, learned from how
+    // fast each thread ran its part in the runs before.
+    private readonly double[] _shares;     // [threads], summing to 1
+    private readonly double[] _runBounds;  // [threads + 1]: the shares, cumulated and frozen for the run in progress
+    private readonly long[] _busyTicks;    // [threads · RangeStride]: how long each thread ran its own part (0: it did not)
+    private int _balancedParts;            // the run's part count when it has one part per thread, else 0
+    private int _splitUsed;                // the run's work called Split with units enough to learn from
+    private int _splitCoarse;              // ... or with too few units: its parts' sizes were not its shares
+    private bool _sharesFixed;             // tests: the shares stay as set
+
+    /// <summary>The pool whose run the current thread is running a part of, or null.</summary>
+    [ThreadStatic]
+    private static WorkerPool? t_runPool;
+
+    /// <summary>Fewest units a run's Split may cut for the run to teach the shares: with fewer, rounding moves a part's size off its share.</summary>
+    private const long MinLearnUnits = 16;
+
+    /// <summary>How far each run moves a share toward what that run measured (the rest stays with the runs before).</summary>
+    private const double LearnRate = 0.5;
+
     // A thread's first blocking wait allocates its waiter (64 bytes, once per thread). With spinning,
     // a caller may first block in any call, say the 500th; so each thread takes that allocation in its
     // first Run with parts to share instead, busy pool or not, by timing out on a semaphore nobody
@@ -80,6 +103,56 @@ internal sealed class WorkerPool
         _workers = new Worker[Math.Max(0, workerCount)];
         _ranges = new long[(_workers.Length + 1) * RangeStride];
         for (int i = 0; i < _workers.Length; i++) _workers[i] = new Worker(this, i + 1);
+        int threads = _workers.Length + 1;
+        _shares = new double[threads];
+        Array.Fill(_shares, 1.0 / threads);
+        _runBounds = new double[threads + 1];
+        _busyTicks = new long[threads * RangeStride];
+    }
+
+    /// <summary>
+    /// Where part <paramref name="part"/> of <paramref name="parts"/> starts when <paramref name="units"/> units of work are
+    /// cut into that many consecutive ranges (part p runs [Split(units, p, parts), Split(units, p + 1, parts)); part
+    /// <paramref name="parts"/> is <paramref name="units"/>). Kernels call it from <see cref="IParallelWork.Execute"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>Equal ranges (<c>units · part / parts</c>), except inside a pool's run of one part per thread: there each
+    /// thread's range follows its share, which the pool learns from the runs before (each thread's part size over its
+    /// time, half way from the shares it had). Why: on a shared host each core's speed moves independently of the other's,
+    /// by ±25% over fractions of a millisecond (the 2-core AVX2 EPYC: per-core slowdowns uncorrelated, the log of their
+    /// ratio with a standard deviation of 0.24 and a correlation of 0.46 from one half millisecond to the next), and a
+    /// step of two equal halves waits for the slower core. With the shares, SqueezeNet's median call in alternating
+    /// blocks of the same executor went 6754 → 6082 µs (docs/performance.md, eighteenth session).</para>
+    /// <para>Every range is computed from shares frozen at the run's start, so the parts of one run always tile the units
+    /// exactly, whatever the shares; a kernel whose parts compute disjoint outputs gives the same bits for any split.</para>
+    /// </remarks>
+    public static long Split(long units, int part, int parts)
+    {
+        var pool = t_runPool;
+        if (pool is null || parts != pool._balancedParts) return units * part / parts;
+        // Written only when not yet set: both parts' threads read these words, and a write would pull the line away from the other core.
+        if (units < MinLearnUnits)
+        {
+            if (pool._splitCoarse == 0) pool._splitCoarse = 1;
+        }
+        else if (pool._splitUsed == 0) pool._splitUsed = 1;
+        if (part <= 0) return 0;
+        if (part >= parts) return units;
+        return Math.Min(units, (long)Math.Round(units * pool._runBounds[part]));
+    }
+
+    /// <summary>Each thread's current share of a run with one part per thread (the caller's first); for tests and diagnostics.</summary>
+    internal double[] Shares => (double[])_shares.Clone();
+
+    /// <summary>Tests: sets the shares and stops learning (null: equal shares, learning again).</summary>
+    internal void FixShares(double[]? shares)
+    {
+        if (shares is not null && (shares.Length != _shares.Length || Math.Abs(shares.Sum() - 1) > 1e-9 || shares.Any(x => x <= 0)))
+        {
+            throw new ArgumentException($"{_shares.Length} positive shares summing to 1 expected", nameof(shares));
+        }
+        for (int t = 0; t < _shares.Length; t++) _shares[t] = shares?[t] ?? 1.0 / _shares.Length;
+        _sharesFixed = shares is not null;
     }
 
     /// <summary>How many calls ran with the workers (as opposed to inline); for tests and diagnostics.</summary>
@@ -112,6 +185,10 @@ internal sealed class WorkerPool
             _parts = parts;
             Volatile.Write(ref _remaining, parts);
             int threads = Math.Min(parts, Concurrency);
+            _balancedParts = parts == Concurrency ? parts : 0;
+            _splitUsed = 0;
+            _splitCoarse = 0;
+            FreezeBounds(threads);
             for (int t = 0; t <= _workers.Length; t++)
             {
                 long begin = t < threads ? (long)parts * t / threads : 0, end = t < threads ? (long)parts * (t + 1) / threads : 0;
@@ -123,12 +200,58 @@ internal sealed class WorkerPool
             RunParts(0);
             WaitForParts();
             _work = null;
+            if (_splitUsed != 0 && _splitCoarse == 0 && _balancedParts != 0 && !_sharesFixed) Learn(threads);
             if (_failure is { } failure) throw new ModelGenException("A parallel kernel part failed: " + failure.Message, failure);
         }
         finally
         {
             Volatile.Write(ref _busy, 0);
         }
+    }
+
+    /// <summary>
+    /// The run's cumulated shares, from 0 to 1 and never falling, so its parts tile the units exactly even if the shares
+    /// were read while <see cref="FixShares"/> wrote them on another thread.
+    /// </summary>
+    private void FreezeBounds(int threads)
+    {
+        double total = 0;
+        for (int t = 0; t < threads; t++) total += _shares[t];
+        double sum = 0;
+        _runBounds[0] = 0;
+        for (int t = 1; t < threads; t++)
+        {
+            sum += _shares[t - 1];
+            _runBounds[t] = Math.Clamp(sum / total, _runBounds[t - 1], 1);
+        }
+        _runBounds[threads] = 1;
+        for (int t = 0; t < threads; t++) _busyTicks[t * RangeStride] = 0;
+    }
+
+    /// <summary>
+    /// After a run of one part per thread cut by <see cref="Split"/>: each thread's speed (its share over its time) moves
+    /// the shares <see cref="LearnRate"/> of the way toward the speeds' proportions, each kept within half and one and a
+    /// half of an equal share.
+    /// </summary>
+    private void Learn(int threads)
+    {
+        double total = 0;
+        Span<double> speed = stackalloc double[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            long busy = _busyTicks[t * RangeStride];
+            if (busy <= 0) return; // a part ran on another thread (stolen): no clean reading
+            speed[t] = (_runBounds[t + 1] - _runBounds[t]) / busy;
+            total += speed[t];
+        }
+        double sum = 0;
+        for (int t = 0; t < threads; t++)
+        {
+            double target = Math.Clamp(speed[t] / total, 0.5 / threads, 1.5 / threads);
+            _shares[t] += LearnRate * (target - _shares[t]);
+            sum += _shares[t];
+        }
+        for (int t = 0; t < threads; t++) _shares[t] /= sum;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -152,6 +275,9 @@ internal sealed class WorkerPool
             for (int i = 1; part < 0 && i < threads; i++) part = Claim((self + i) % threads, fromFront: false);
             if (part < 0) return;
             // Safe to read the run's fields now: the run cannot end, and no other run start, before this part is counted done.
+            long started = Stopwatch.GetTimestamp();
+            var outerPool = t_runPool; // another pool's run, when this one runs inside a part of it
+            t_runPool = this;
             try
             {
                 _work!.Execute(part, _parts);
@@ -160,6 +286,8 @@ internal sealed class WorkerPool
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
+            t_runPool = outerPool;
+            if (part == self) _busyTicks[self * RangeStride] = Stopwatch.GetTimestamp() - started;
             if (Interlocked.Decrement(ref _remaining) == 0 && Interlocked.Exchange(ref _callerSleeping, 0) == 1) _done.Release();
         }
     }

@@ -252,12 +252,12 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
         }
         if (_splitChannels)
         {
-            int g0 = (int)((long)_groups * part / parts), g1 = (int)((long)_groups * (part + 1) / parts);
+            int g0 = (int)WorkerPool.Split(_groups, part, parts), g1 = (int)WorkerPool.Split(_groups, part + 1, parts);
             if (g0 < g1) Compute(source, yT, g0, g1, 0, _tiles);
         }
         else
         {
-            int t0 = (int)((long)_tiles * part / parts), t1 = (int)((long)_tiles * (part + 1) / parts);
+            int t0 = (int)WorkerPool.Split(_tiles, part, parts), t1 = (int)WorkerPool.Split(_tiles, part + 1, parts);
             if (t0 < t1) Compute(source, yT, 0, _groups, t0, t1);
         }
     }

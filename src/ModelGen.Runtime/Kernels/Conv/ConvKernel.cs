@@ -212,7 +212,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
             return;
         }
         long units = (long)_batch * _groups;
-        long begin = units * part / parts, end = units * (part + 1) / parts;
+        long begin = WorkerPool.Split(units, part, parts), end = WorkerPool.Split(units, part + 1, parts);
         var job = _jobs[part];
         long packed = Sgemm.PackedASize(_mPerGroup, _k);
         int panels = Sgemm.ColumnPanels(_g.OutSize);
@@ -239,7 +239,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     {
         var job = _jobs[0];
         int rowBlocks = Sgemm.RowBlocks(_mPerGroup);
-        int b0 = (int)((long)rowBlocks * part / parts), b1 = (int)((long)rowBlocks * (part + 1) / parts);
+        int b0 = (int)WorkerPool.Split(rowBlocks, part, parts), b1 = (int)WorkerPool.Split(rowBlocks, part + 1, parts);
         if (b0 >= b1) return;
         int r0 = b0 * Sgemm.MR, rows = Math.Min(_mPerGroup, b1 * Sgemm.MR) - r0;
         int n = _g.OutSize, groups = _inPlace ? n / Sgemm.WideColumns : 0, panels = Sgemm.ColumnPanels(n);
@@ -273,7 +273,7 @@ internal sealed unsafe class ConvKernel : Kernel, IParallelWork
     private void PanelRange(int part, int parts)
     {
         int panels = Sgemm.ColumnPanels(_g.OutSize);
-        int p0 = (int)((long)panels * part / parts), p1 = (int)((long)panels * (part + 1) / parts);
+        int p0 = (int)WorkerPool.Split(panels, part, parts), p1 = (int)WorkerPool.Split(panels, part + 1, parts);
         if (p0 < p1) PackAndMultiply(_jobs[0], _prepared, p0, p1, _subsampled?.Buffer(0));
     }
 

@@ -60,7 +60,7 @@ internal sealed unsafe class DepthwiseConvKernel : Kernel, IParallelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        long begin = _planes * part / parts, end = _planes * (part + 1) / parts;
+        long begin = WorkerPool.Split(_planes, part, parts), end = WorkerPool.Split(_planes, part + 1, parts);
         for (long p = begin; p < end; p++) Plane(p);
     }
 

@@ -333,7 +333,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
     {
         if (_splitTiles)
         {
-            int t0 = (int)((long)_tiles * part / parts), t1 = (int)((long)_tiles * (part + 1) / parts);
+            int t0 = (int)WorkerPool.Split(_tiles, part, parts), t1 = (int)WorkerPool.Split(_tiles, part + 1, parts);
             if (t0 >= t1) return;
             if (!_copyOwnRows)
             {
@@ -346,7 +346,7 @@ internal sealed unsafe class DirectConvKernel : Kernel, IParallelWork
             return;
         }
         long units = (long)_batch * _groups;
-        long begin = units * part / parts, end = units * (part + 1) / parts;
+        long begin = WorkerPool.Split(units, part, parts), end = WorkerPool.Split(units, part + 1, parts);
         float* padded = _padded + part * _paddedFloats;
         for (long unit = begin; unit < end; unit++)
         {

@@ -174,7 +174,7 @@ internal sealed unsafe class PaddedCopyWork(PaddedPlanes planes, float* target, 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts)
     {
-        int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
+        int c0 = (int)WorkerPool.Split(channels, part, parts), c1 = (int)WorkerPool.Split(channels, part + 1, parts);
         planes.Copy(Source, target, c0, c1);
     }
 }

@@ -88,7 +88,7 @@ internal sealed unsafe class PoolKernel : Kernel, IParallelWork
     {
         var g = _g;
         int inSize = g.InSize, outSize = g.OutSize;
-        long begin = _planes * part / parts, end = _planes * (part + 1) / parts;
+        long begin = WorkerPool.Split(_planes, part, parts), end = WorkerPool.Split(_planes, part + 1, parts);
         for (long plane = begin; plane < end; plane++)
         {
             if (_usePairs)

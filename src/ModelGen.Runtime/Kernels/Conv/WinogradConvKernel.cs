@@ -251,13 +251,13 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         int first = 0, end = _tiles, k0 = 0, k1 = _mBlocks;
         if (_splitChannels)
         {
-            k0 = _mBlocks * part / parts;
-            k1 = _mBlocks * (part + 1) / parts;
+            k0 = (int)WorkerPool.Split(_mBlocks, part, parts);
+            k1 = (int)WorkerPool.Split(_mBlocks, part + 1, parts);
         }
         else
         {
-            first = (int)((long)_tiles * part / parts);
-            end = (int)((long)_tiles * (part + 1) / parts);
+            first = (int)WorkerPool.Split(_tiles, part, parts);
+            end = (int)WorkerPool.Split(_tiles, part + 1, parts);
         }
         // The vector width is chosen here once; below it is a type parameter, so each width's loops inline its transforms.
         if (_wide) RunTiles<Winograd512>(part, v, products, first, end, k0, k1);

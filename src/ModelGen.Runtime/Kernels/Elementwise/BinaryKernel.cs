@@ -87,14 +87,14 @@ internal sealed unsafe class BinaryKernel<TOp> : Kernel, IParallelWork where TOp
         if (plan.Rows == 1)
         {
             // One long row: split it by elements.
-            long chunk = (inner / parts + 63) & ~63L;
-            long begin = Math.Min(inner, part * chunk);
-            long end = part == parts - 1 ? inner : Math.Min(inner, begin + chunk);
+            // Part edges on 64-element boundaries, so no cache line of the output is written by two cores.
+            long Edge(int p) => p >= parts ? inner : Math.Min(inner, (WorkerPool.Split(inner, p, parts) + 63) & ~63L);
+            long begin = Edge(part), end = Edge(part + 1);
             Row(plan, a + plan.AOffsets[0] + (plan.AContiguous ? begin : 0), b + plan.BOffsets[0] + (plan.BContiguous ? begin : 0), _y + begin, end - begin);
             return;
         }
-        long rowBegin = plan.Rows * part / parts;
-        long rowEnd = plan.Rows * (part + 1) / parts;
+        long rowBegin = WorkerPool.Split(plan.Rows, part, parts);
+        long rowEnd = WorkerPool.Split(plan.Rows, part + 1, parts);
         long[] ao = plan.AOffsets, bo = plan.BOffsets;
         for (long r = rowBegin; r < rowEnd; r++) Row(plan, a + ao[r], b + bo[r], _y + r * inner, inner);
     }

@@ -138,13 +138,13 @@ internal sealed unsafe class SgemmJob : IParallelWork
         }
         if (_blocked)
         {
-            int p0 = (int)((long)_panels * part / parts);
-            int p1 = (int)((long)_panels * (part + 1) / parts);
+            int p0 = (int)WorkerPool.Split(_panels, part, parts);
+            int p1 = (int)WorkerPool.Split(_panels, part + 1, parts);
             Sgemm.BlockedPanels(packedA, PackedB, C, Ldc, M, N, K, Epilogue, p0, p1);
             return;
         }
-        int begin = (int)((long)_tiles * part / parts);
-        int end = (int)((long)_tiles * (part + 1) / parts);
+        int begin = (int)WorkerPool.Split(_tiles, part, parts);
+        int end = (int)WorkerPool.Split(_tiles, part + 1, parts);
         Sgemm.Tiles(packedA, PackedB, C, Ldc, M, N, K, Epilogue, begin, end);
     }
 
@@ -176,7 +176,7 @@ internal sealed unsafe class SgemmJob : IParallelWork
         public void Execute(int part, int parts)
         {
             int rowBlocks = Sgemm.RowBlocks(job.M);
-            int b0 = (int)((long)rowBlocks * part / parts), b1 = (int)((long)rowBlocks * (part + 1) / parts);
+            int b0 = (int)WorkerPool.Split(rowBlocks, part, parts), b1 = (int)WorkerPool.Split(rowBlocks, part + 1, parts);
             int row0 = b0 * Sgemm.MR, rows = Math.Min(job.M, b1 * Sgemm.MR) - row0;
             if (rows <= 0) return;
             // Packed blocks are [MR rows × K] each, so row block b starts b·MR·K floats in.

@@ -48,8 +48,8 @@ internal sealed unsafe class SgemvJob : IParallelWork
     public void Execute(int part, int parts)
     {
         var job = _job;
-        int g0 = (int)((long)_groups * part / parts);
-        int g1 = (int)((long)_groups * (part + 1) / parts);
+        int g0 = (int)WorkerPool.Split(_groups, part, parts);
+        int g1 = (int)WorkerPool.Split(_groups, part + 1, parts);
         Sgemv.Panels(X, 1, job.PackedB, job.C, job.N, job.K, job.Epilogue, 0, g0 * Sgemv.GroupPanels, Math.Min(_panels, g1 * Sgemv.GroupPanels));
     }
 }

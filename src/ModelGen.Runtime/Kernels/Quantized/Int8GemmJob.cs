@@ -47,7 +47,7 @@ internal sealed unsafe class Int8GemmJob : IParallelWork
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts) =>
-        Tiles((int)((long)_tiles * part / parts), (int)((long)_tiles * (part + 1) / parts));
+        Tiles((int)WorkerPool.Split(_tiles, part, parts), (int)WorkerPool.Split(_tiles, part + 1, parts));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tiles(int begin, int end)

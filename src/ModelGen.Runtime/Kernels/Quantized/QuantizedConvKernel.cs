@@ -125,7 +125,7 @@ internal sealed unsafe class QuantizedConvKernel : Kernel, IParallelWork
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int part, int parts) =>
-        Images(_parts[part], (int)((long)_batch * part / parts), (int)((long)_batch * (part + 1) / parts));
+        Images(_parts[part], (int)WorkerPool.Split(_batch, part, parts), (int)WorkerPool.Split(_batch, part + 1, parts));
 
     /// <summary>Quantizes, unfolds and multiplies images [<paramref name="n0"/>, <paramref name="n1"/>) in <paramref name="part"/>'s buffers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
