@@ -71,18 +71,26 @@ internal static class LayerStudy
         new("squeezenet", 256, 27, 0, 3, 2, 0),
     ];
 
+    /// <summary>The layers whose name contains <paramref name="filter"/>, each as a bench case of its own model (also for <see cref="LayerSpreadStudy"/>).</summary>
+    public static IEnumerable<(string Name, BenchCase Case)> Cases(string? filter) =>
+        Selected(filter).Select(layer => (layer.Name, CaseOf(layer)));
+
+    private static IEnumerable<Layer> Selected(string? filter) =>
+        Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase));
+
+    private static BenchCase CaseOf(Layer layer) => BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
+        () => layer.PoolOnly
+            ? BenchModels.MaxPoolLayer(layer.Name, layer.C, layer.H, layer.K, layer.Stride)
+            : BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool, layer.After3x3));
+
     public static int Run(double seconds, string? filter)
     {
         var culture = CultureInfo.InvariantCulture;
         Console.WriteLine($"# single Conv+Relu layers, ModelGen's Run() against ONNX Runtime's RunWithBinding, {Environment.ProcessorCount} cores, {seconds:G3} s per pair");
         Console.WriteLine($"{"layer",-36} {"mflop",7} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"mg_gflops",10} {"ort_gflops",10} {"mg_fast_us",11} {"ort_fast_us",11} {"fast_ratio",10}");
-        foreach (var layer in Layers.Where(l => filter is null || l.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var layer in Selected(filter))
         {
-            var benchCase = BenchCatalog.Made(layer.Name, 1, Precision.Fp32,
-                () => layer.PoolOnly
-                    ? BenchModels.MaxPoolLayer(layer.Name, layer.C, layer.H, layer.K, layer.Stride)
-                    : BenchModels.ConvLayer(layer.Name, layer.C, layer.H, layer.M, layer.K, layer.Stride, layer.Pad, layer.Pool, layer.After3x3));
-            using var pair = PreparedPair.Create(benchCase);
+            using var pair = PreparedPair.Create(CaseOf(layer));
             int oh = (layer.H + 2 * layer.Pad - layer.K) / layer.Stride + 1;
             // A pool's "flops" are its window's comparisons, one per tap and output.
             double mflop = (layer.PoolOnly ? 1.0 : 2.0 * layer.M) * layer.C * layer.K * layer.K * oh * oh / 1e6;

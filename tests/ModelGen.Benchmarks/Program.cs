@@ -15,6 +15,9 @@ using ModelGen.Benchmarks;
 // `--slow-calls [--filter TEXT] [--seconds S]`: which of ModelGen's steps grow in its slowest calls (SlowCallStudy).
 // `--twin [--filter TEXT] [--seconds S]`, with DOTNET_PROCESSOR_COUNT=1: one single-threaded instance of each engine alone,
 // then two at once (TwinStudy).
+// `--host-probe [--filter TEXT] [--seconds S]`: which probes of the core and memory slow down with ModelGen's slow calls (HostProbeStudy).
+// `--layer-spread [--filter TEXT] [--seconds S] [--no-flush]`: single layers' growth in the host's slow windows, both engines (LayerSpreadStudy).
+// `--balance-ab [--filter TEXT] [--seconds S]`: the worker pool's balanced splits against equal ones, in alternating blocks (BalanceStudy).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*' --job short`).
 if (args.Contains("--gpu"))
 {
@@ -40,6 +43,9 @@ if (args.Contains("--gpu"))
     }
 }
 // The study modes: --filter and --seconds (default 2) as they read them, the temporary folders removed after.
+if (args.Contains("--balance-ab")) return Study((filter, seconds) => BalanceStudy.Run(seconds, filter));
+if (args.Contains("--layer-spread")) return Study((filter, seconds) => LayerSpreadStudy.Run(seconds, filter, flush: !args.Contains("--no-flush")));
+if (args.Contains("--host-probe")) return Study((filter, seconds) => HostProbeStudy.Run(seconds, filter));
 if (args.Contains("--twin")) return Study((filter, seconds) => TwinStudy.Run(seconds, filter));
 if (args.Contains("--slow-calls")) return Study((filter, seconds) => SlowCallStudy.Run(seconds, filter));
 if (args.Contains("--spread")) return Study((filter, seconds) => SpreadStudy.Run(seconds, filter, alone: args.Contains("--alone")));

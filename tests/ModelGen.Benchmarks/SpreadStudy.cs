@@ -77,7 +77,7 @@ internal static class SpreadStudy
         while (block.Elapsed.TotalSeconds < BlockSeconds);
     }
 
-    private static void Print(string side, List<double> times)
+    internal static void Print(string side, List<double> times)
     {
         times.Sort();
         double At(double q) => times[(int)Math.Min(times.Count - 1, q * times.Count)];
