@@ -19,11 +19,7 @@ internal static class HostProbeStudy
         foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             using var pair = PreparedPair.Create(benchCase);
-            for (int i = 0; i < 50; i++)
-            {
-                pair.ModelGen.Invoke();
-                pair.Ort.Invoke();
-            }
+            pair.WarmUp();
             var mg = new List<double>();
             var ort = new List<double>();
             var readings = new List<double[]>();

@@ -23,11 +23,7 @@ internal static class LayerSpreadStudy
         foreach (var (name, benchCase) in LayerStudy.Cases(filter))
         {
             using var pair = PreparedPair.Create(benchCase);
-            for (int i = 0; i < 50; i++)
-            {
-                pair.ModelGen.RunOnly();
-                pair.Ort.Invoke();
-            }
+            pair.WarmUp(runOnly: true);
             var mg = new List<double>();
             var ort = new List<double>();
             double tick = 1e6 / Stopwatch.Frequency;

@@ -127,6 +127,20 @@ internal sealed class PreparedPair : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// Untimed calls of both sides in turn, <paramref name="pairs"/> of them, so the studies time code past tiered JIT's
+    /// first tiers; with <paramref name="runOnly"/> ModelGen's side is its plan alone (<see cref="ModelGenRunner.RunOnly"/>).
+    /// </summary>
+    public void WarmUp(int pairs = 50, bool runOnly = false)
+    {
+        for (int i = 0; i < pairs; i++)
+        {
+            if (runOnly) ModelGen.RunOnly();
+            else ModelGen.Invoke();
+            Ort.Invoke();
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

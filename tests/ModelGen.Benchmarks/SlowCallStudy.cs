@@ -28,11 +28,7 @@ internal static class SlowCallStudy
             using var pair = PreparedPair.Create(benchCase);
             var plan = pair.ModelGen.Plan;
             int steps = plan.Steps.Length;
-            for (int i = 0; i < 50; i++)
-            {
-                pair.ModelGen.Invoke();
-                pair.Ort.Invoke();
-            }
+            pair.WarmUp();
             var calls = new List<long[]>();
             var ort = new List<long>();
             var clock = Stopwatch.StartNew();

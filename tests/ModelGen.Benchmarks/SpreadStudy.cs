@@ -28,11 +28,7 @@ internal static class SpreadStudy
         foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
         {
             using var pair = PreparedPair.Create(benchCase);
-            for (int i = 0; i < 50; i++)
-            {
-                pair.ModelGen.Invoke();
-                pair.Ort.Invoke();
-            }
+            pair.WarmUp();
             var mg = new List<double>();
             var ort = new List<double>();
             double tick = 1e6 / Stopwatch.Frequency;
