@@ -122,7 +122,8 @@ internal sealed class WorkerPool
     /// by ±25% over fractions of a millisecond (the 2-core AVX2 EPYC: per-core slowdowns uncorrelated, the log of their
     /// ratio with a standard deviation of 0.24 and a correlation of 0.46 from one half millisecond to the next), and a
     /// step of two equal halves waits for the slower core. With the shares, SqueezeNet's median call in alternating
-    /// blocks of the same executor went 6754 → 6082 µs (docs/performance.md, eighteenth session).</para>
+    /// blocks of the same executor went 6658 → 6012 µs, and the faster core's idle time fell from 17% of a step to 12%
+    /// (docs/performance.md, eighteenth session).</para>
     /// <para>Every range is computed from shares frozen at the run's start, so the parts of one run always tile the units
     /// exactly, whatever the shares; a kernel whose parts compute disjoint outputs gives the same bits for any split.</para>
     /// </remarks>
