@@ -86,6 +86,11 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     }
 
     /// <summary>Output rows [<paramref name="first"/>, +<paramref name="rows"/>) with <typeparamref name="TMax"/>; returns the OR of the outputs written.</summary>
+    /// <remarks>
+    /// The two passes are inlined here: called per row, their entries and prologues were a tenth of a small map's time. One
+    /// core of the AVX2 EPYC, pools alone with warm caches (<c>--layer-spread --no-flush</c>, fastest call, two alternating runs):
+    /// 16 planes of 27×27 3.9 / 6.1 → 3.4 / 3.5 µs, 8 of 55×55 6.4 / 7.0 → 6.0 / 6.2 µs, 4 of 111×111 10.2 / 10.3 → 9.7 / 10.0 µs.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vector256<float> Band<TMax>(float* x, float* y, float* band, int first, int rows, float* readEnd) where TMax : struct, IPoolMax256
     {
@@ -112,7 +117,7 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     /// row's values, which no output reads. Only the left pad, ceil_mode's overshoot and the tensor's last row take the
     /// masked loads. SqueezeNet's 13-wide pool has 2 blocks a row, so its last block was half of each row's loads.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Vertical<TMax>(float* top, int rows, float* e, float* o, float* readEnd) where TMax : struct, IPoolMax256
     {
         // Columns up to this one may be read unmasked: the row's end, or, when that is safe, the last block's end.
@@ -173,7 +178,7 @@ internal readonly unsafe struct MaxPoolEvenOdd256
     }
 
     /// <summary>out[j] = max(E[j], O[j], E[j + 1]) for the <c>ow</c> outputs of one row; returns the OR of the outputs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector256<float> Horizontal<TMax>(float* e, float* o, float* yRow) where TMax : struct, IPoolMax256
     {
         int ow = _ow;
