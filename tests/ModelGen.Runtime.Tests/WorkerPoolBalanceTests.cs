@@ -88,14 +88,21 @@ public class WorkerPoolBalanceTests
     public void ASlowerPartGetsLessWorkInTheNextRuns()
     {
         // Part 0 (the caller's) costs 4 µs a unit, part 1 (the worker's) 1 µs: balanced, the caller's share is 1/5, which the
-        // pool's bounds hold at 1/4. Wall-clock spins, so a descheduled worker would look slow; the margin allows for it.
+        // pool's bounds hold at 1/4. The spins are wall-clock, so a run in which another test's thread took the worker's core
+        // makes the worker look slow for a few runs; the median over the last 20 runs rides over those.
         var pool = new WorkerPool(1, spinMicroseconds: 2_000);
         Assert.Equal([0.5, 0.5], pool.Shares);
-        for (int run = 0; run < 40; run++) pool.Run(new SplitRecorder(200, 2, part0MicrosPerUnit: 4, otherMicrosPerUnit: 1), 2);
-        double[] shares = pool.Shares;
-        Assert.True(shares[0] < 0.4, $"the slow part's share is {shares[0]:F3}");
-        Assert.Equal(1.0, shares.Sum(), 9);
-        Assert.True(shares[0] >= 0.25 - 1e-9, $"a share fell below half an equal one: {shares[0]:F3}");
+        var callerShares = new List<double>();
+        for (int run = 0; run < 40; run++)
+        {
+            pool.Run(new SplitRecorder(200, 2, part0MicrosPerUnit: 4, otherMicrosPerUnit: 1), 2);
+            double[] shares = pool.Shares;
+            Assert.Equal(1.0, shares.Sum(), 9);
+            Assert.InRange(shares[0], 0.25 - 1e-9, 0.75 + 1e-9); // within half and one and a half of an equal share
+            callerShares.Add(shares[0]);
+        }
+        double median = callerShares.Skip(20).Order().ElementAt(10);
+        Assert.True(median < 0.4, $"the slow part's median share over the last 20 runs is {median:F3}");
     }
 
     [Fact]
