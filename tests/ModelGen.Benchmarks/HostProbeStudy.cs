@@ -23,18 +23,11 @@ internal static class HostProbeStudy
             var mg = new List<double>();
             var ort = new List<double>();
             var readings = new List<double[]>();
-            double tick = 1e6 / Stopwatch.Frequency;
             var total = Stopwatch.StartNew();
             while (mg.Count < 40 || total.Elapsed.TotalSeconds < seconds)
             {
                 readings.Add(probes.Measure());
-                long t0 = Stopwatch.GetTimestamp();
-                pair.ModelGen.Invoke();
-                long t1 = Stopwatch.GetTimestamp();
-                pair.Ort.Invoke();
-                long t2 = Stopwatch.GetTimestamp();
-                mg.Add((t1 - t0) * tick);
-                ort.Add((t2 - t1) * tick);
+                pair.TimedPair(mg, ort);
             }
             double fastest = mg.Min();
             var fast = Enumerable.Range(0, mg.Count).Where(i => mg[i] < 1.1 * fastest).ToList();

@@ -41,13 +41,7 @@ internal static class SpreadStudy
                     Block(pair.Ort.Invoke, ort, tick);
                     continue;
                 }
-                long t0 = Stopwatch.GetTimestamp();
-                pair.ModelGen.Invoke();
-                long t1 = Stopwatch.GetTimestamp();
-                pair.Ort.Invoke();
-                long t2 = Stopwatch.GetTimestamp();
-                mg.Add((t1 - t0) * tick);
-                ort.Add((t2 - t1) * tick);
+                pair.TimedPair(mg, ort);
             }
             Console.WriteLine(alone
                 ? string.Create(inv, $"## {benchCase.Id}: {mg.Count} and {ort.Count} calls, each side alone in turns of {BlockSeconds} s")
