@@ -27,12 +27,11 @@ internal static class BalanceStudy
             return 2;
         }
         double[] equal = Enumerable.Repeat(1.0 / threads, threads).ToArray();
-        foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var benchCase in BenchCatalog.Matching(filter))
         {
             using var pair = PreparedPair.Create(benchCase);
             var calls = new[] { new List<double>(), new List<double>() };
             var medians = new[] { new List<double>(), new List<double>() };
-            double tick = 1e6 / Stopwatch.Frequency;
             var total = Stopwatch.StartNew();
             try
             {
@@ -42,14 +41,7 @@ internal static class BalanceStudy
                     {
                         pool.FixShares(side == 0 ? equal : null);
                         for (int i = 0; i < 5; i++) pair.ModelGen.Invoke();
-                        var block = new List<double>();
-                        var clock = Stopwatch.StartNew();
-                        while (clock.Elapsed.TotalSeconds < BlockSeconds)
-                        {
-                            long t0 = Stopwatch.GetTimestamp();
-                            pair.ModelGen.Invoke();
-                            block.Add((Stopwatch.GetTimestamp() - t0) * tick);
-                        }
+                        var block = SpreadStudy.TimedBlock(pair.ModelGen.Invoke, BlockSeconds);
                         calls[side].AddRange(block);
                         block.Sort();
                         medians[side].Add(block[block.Count / 2]);

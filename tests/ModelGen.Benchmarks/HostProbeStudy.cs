@@ -16,7 +16,7 @@ internal static class HostProbeStudy
     {
         var inv = CultureInfo.InvariantCulture;
         using var probes = new HostProbes();
-        foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var benchCase in BenchCatalog.Matching(filter))
         {
             using var pair = PreparedPair.Create(benchCase);
             pair.WarmUp();

@@ -24,7 +24,7 @@ internal static class QuickRatio
         // Other processes on a 2-core machine move every number: say how busy it was.
         if (File.Exists("/proc/loadavg")) Console.WriteLine($"# load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         foreach (var missing in BenchCatalog.MissingData()) Console.Error.WriteLine($"skipped {missing}");
-        var cases = BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        var cases = BenchCatalog.Matching(filter);
         var rows = new List<(BenchCase Case, PairTiming Timing)>();
         Console.WriteLine($"{"model",-20} {"batch",5} {"prec",4} {"modelgen_us",12} {"ort_us",12} {"ratio",7} {"alloc_bytes_per_call",20}");
         foreach (var benchCase in cases)

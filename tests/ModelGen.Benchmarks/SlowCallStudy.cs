@@ -23,7 +23,7 @@ internal static class SlowCallStudy
     {
         int top = int.TryParse(Environment.GetEnvironmentVariable("MODELGEN_PROFILE_TOP"), out int t) && t > 0 ? t : 25;
         var inv = CultureInfo.InvariantCulture;
-        foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var benchCase in BenchCatalog.Matching(filter))
         {
             using var pair = PreparedPair.Create(benchCase);
             var plan = pair.ModelGen.Plan;

@@ -25,20 +25,19 @@ internal static class SpreadStudy
     public static int Run(double seconds, string? filter, bool alone)
     {
         var inv = CultureInfo.InvariantCulture;
-        foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var benchCase in BenchCatalog.Matching(filter))
         {
             using var pair = PreparedPair.Create(benchCase);
             pair.WarmUp();
             var mg = new List<double>();
             var ort = new List<double>();
-            double tick = 1e6 / Stopwatch.Frequency;
             var total = Stopwatch.StartNew();
             while (mg.Count < 20 || total.Elapsed.TotalSeconds < seconds)
             {
                 if (alone)
                 {
-                    Block(pair.ModelGen.Invoke, mg, tick);
-                    Block(pair.Ort.Invoke, ort, tick);
+                    Block(pair.ModelGen.Invoke, mg);
+                    Block(pair.Ort.Invoke, ort);
                     continue;
                 }
                 pair.TimedPair(mg, ort);
@@ -54,9 +53,17 @@ internal static class SpreadStudy
     }
 
     /// <summary>One side's turn: <see cref="Interleaved"/>'s settle of untimed calls, then <see cref="BlockSeconds"/> of timed ones.</summary>
-    private static void Block(Action call, List<double> times, double tick)
+    private static void Block(Action call, List<double> times)
     {
         Interleaved.Settle(call);
+        times.AddRange(TimedBlock(call, BlockSeconds));
+    }
+
+    /// <summary>Calls <paramref name="call"/> back to back for <paramref name="seconds"/>; each call's time in µs.</summary>
+    internal static List<double> TimedBlock(Action call, double seconds)
+    {
+        double tick = 1e6 / Stopwatch.Frequency;
+        var times = new List<double>();
         var block = Stopwatch.StartNew();
         do
         {
@@ -64,7 +71,8 @@ internal static class SpreadStudy
             call();
             times.Add((Stopwatch.GetTimestamp() - t0) * tick);
         }
-        while (block.Elapsed.TotalSeconds < BlockSeconds);
+        while (block.Elapsed.TotalSeconds < seconds);
+        return times;
     }
 
     internal static void Print(string side, List<double> times)

@@ -26,7 +26,7 @@ internal static class TwinStudy
             Console.Error.WriteLine("--twin runs each engine on one thread: set DOTNET_PROCESSOR_COUNT=1 (ModelGen's pool and ONNX Runtime's intra-op threads follow it)");
             return 1;
         }
-        foreach (var benchCase in BenchCatalog.All().Where(c => filter is null || c.Id.Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        foreach (var benchCase in BenchCatalog.Matching(filter))
         {
             using var first = PreparedPair.Create(benchCase);
             using var second = PreparedPair.Create(benchCase);
