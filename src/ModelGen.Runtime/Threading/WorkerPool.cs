@@ -70,7 +70,6 @@ internal sealed class WorkerPool
     private readonly double[] _shares;     // [threads], summing to 1
     private readonly double[] _runBounds;  // [threads + 1]: the shares, cumulated and frozen for the run in progress
     private readonly long[] _busyTicks;    // [threads · RangeStride]: how long each thread ran its own part (0: it did not)
-    private int _balancedParts;            // the run's part count when it has one part per thread, else 0
     private int _splitUsed;                // the run's work called Split with units enough to learn from
     private int _splitCoarse;              // ... or with too few units: its parts' sizes were not its shares
     private bool _sharesFixed;             // tests: the shares stay as set
@@ -130,7 +129,7 @@ internal sealed class WorkerPool
     public static long Split(long units, int part, int parts)
     {
         var pool = t_runPool;
-        if (pool is null || parts != pool._balancedParts) return units * part / parts;
+        if (pool is null || parts != pool._parts || !pool.OnePartPerThread) return units * part / parts;
         // Written only when not yet set: both parts' threads read these words, and a write would pull the line away from the other core.
         if (units < MinLearnUnits)
         {
@@ -141,6 +140,9 @@ internal sealed class WorkerPool
         if (part >= parts) return units;
         return Math.Min(units, (long)Math.Round(units * pool._runBounds[part]));
     }
+
+    /// <summary>Whether the run in progress has one part per thread: the runs whose splits follow the shares.</summary>
+    private bool OnePartPerThread => _parts == Concurrency;
 
     /// <summary>Each thread's current share of a run with one part per thread (the caller's first); for tests and diagnostics.</summary>
     internal double[] Shares => (double[])_shares.Clone();
@@ -186,7 +188,6 @@ internal sealed class WorkerPool
             _parts = parts;
             Volatile.Write(ref _remaining, parts);
             int threads = Math.Min(parts, Concurrency);
-            _balancedParts = parts == Concurrency ? parts : 0;
             _splitUsed = 0;
             _splitCoarse = 0;
             FreezeBounds(threads);
@@ -201,7 +202,7 @@ internal sealed class WorkerPool
             RunParts(0);
             WaitForParts();
             _work = null;
-            if (_splitUsed != 0 && _splitCoarse == 0 && _balancedParts != 0 && !_sharesFixed) Learn(threads);
+            if (_splitUsed != 0 && _splitCoarse == 0 && OnePartPerThread && !_sharesFixed) Learn(threads);
             if (_failure is { } failure) throw new ModelGenException("A parallel kernel part failed: " + failure.Message, failure);
         }
         finally
