@@ -55,23 +55,33 @@ internal static unsafe class ChannelTile256
         float* s4 = TP.N > 4 ? a.Source + a.Base[4] : s0;
         float* s5 = TP.N > 5 ? a.Source + a.Base[5] : s0;
         float* w = a.Weights;
-        int* taps = a.Taps;
+        int* taps = a.Taps, last = a.Taps + a.K - 1;
         byte* pf = a.Prefetch;
-        for (int t = 0, k = a.K; t < k; t++, w += TB.N * Lanes)
+        // Two taps a trip, the prefetch test out of the loop, and pointers that step instead of indices that scale: the
+        // one-tap loop ran 10 instructions of addressing and control for its 12 FMAs, and when the host shares the core
+        // (its slow seconds) the instructions, not the FMAs, set the pace. See DirectConvTile256.
+        if (pf == null)
         {
-            int o = taps[t];
-            // As in ChannelTile: the same tap two lines on, which a tile a few pixels later reads.
-            Sse.Prefetch1(s0 + o + 32);
-            if (pf != null) Sse.Prefetch1(pf + (long)t * 64);
-            var w0 = Vector256.Load(w);
-            var w1 = TB.N > 1 ? Vector256.Load(w + Lanes) : default;
-            Vector256<float> x;
-            x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); if (TB.N > 1) a01 = Fma.MultiplyAdd(x, w1, a01);
-            if (TP.N > 1) { x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); if (TB.N > 1) a11 = Fma.MultiplyAdd(x, w1, a11); }
-            if (TP.N > 2) { x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); if (TB.N > 1) a21 = Fma.MultiplyAdd(x, w1, a21); }
-            if (TP.N > 3) { x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); if (TB.N > 1) a31 = Fma.MultiplyAdd(x, w1, a31); }
-            if (TP.N > 4) { x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); if (TB.N > 1) a41 = Fma.MultiplyAdd(x, w1, a41); }
-            if (TP.N > 5) { x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); if (TB.N > 1) a51 = Fma.MultiplyAdd(x, w1, a51); }
+            for (; taps < last; taps += 2, w += 2 * TB.N * Lanes)
+            {
+                Tap<TP, TB>(s0, s1, s2, s3, s4, s5, taps[0], w, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
+                Tap<TP, TB>(s0, s1, s2, s3, s4, s5, taps[1], w + TB.N * Lanes, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
+            }
+        }
+        else
+        {
+            for (; taps < last; taps += 2, w += 2 * TB.N * Lanes, pf += 128)
+            {
+                Sse.Prefetch1(pf);
+                Sse.Prefetch1(pf + 64);
+                Tap<TP, TB>(s0, s1, s2, s3, s4, s5, taps[0], w, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
+                Tap<TP, TB>(s0, s1, s2, s3, s4, s5, taps[1], w + TB.N * Lanes, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
+            }
+        }
+        if (taps == last)
+        {
+            if (pf != null) Sse.Prefetch1(pf);
+            Tap<TP, TB>(s0, s1, s2, s3, s4, s5, taps[0], w, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
         }
 
         // Inlined to the last store: a call while the accumulators are live would spill them.
@@ -84,6 +94,26 @@ internal static unsafe class ChannelTile256
         if (TP.N > 3) StorePixel<TB>(y + 3 * n, add, relu, a30, a31);
         if (TP.N > 4) StorePixel<TB>(y + 4 * n, add, relu, a40, a41);
         if (TP.N > 5) StorePixel<TB>(y + 5 * n, add, relu, a50, a51);
+    }
+
+    /// <summary>One tap: each pixel's accumulators += its input at tap offset <paramref name="o"/> · the tap's weight vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap<TP, TB>(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, nint o, float* w,
+        ref Vector256<float> a00, ref Vector256<float> a01, ref Vector256<float> a10, ref Vector256<float> a11, ref Vector256<float> a20, ref Vector256<float> a21,
+        ref Vector256<float> a30, ref Vector256<float> a31, ref Vector256<float> a40, ref Vector256<float> a41, ref Vector256<float> a50, ref Vector256<float> a51)
+        where TP : struct, ICount where TB : struct, ICount
+    {
+        // As in ChannelTile: the same tap two lines on, which a tile a few pixels later reads.
+        Sse.Prefetch1(s0 + o + 32);
+        var w0 = Vector256.Load(w);
+        var w1 = TB.N > 1 ? Vector256.Load(w + Lanes) : default;
+        Vector256<float> x;
+        x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); if (TB.N > 1) a01 = Fma.MultiplyAdd(x, w1, a01);
+        if (TP.N > 1) { x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); if (TB.N > 1) a11 = Fma.MultiplyAdd(x, w1, a11); }
+        if (TP.N > 2) { x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); if (TB.N > 1) a21 = Fma.MultiplyAdd(x, w1, a21); }
+        if (TP.N > 3) { x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); if (TB.N > 1) a31 = Fma.MultiplyAdd(x, w1, a31); }
+        if (TP.N > 4) { x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); if (TB.N > 1) a41 = Fma.MultiplyAdd(x, w1, a41); }
+        if (TP.N > 5) { x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); if (TB.N > 1) a51 = Fma.MultiplyAdd(x, w1, a51); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -83,40 +83,41 @@ internal static unsafe class DirectConvTile256
             float* s1 = TV.N > 1 ? a.Source + bases[1] : s0;
             float* s2 = TV.N > 2 ? a.Source + bases[2] : s0;
             float* w = a.Weights;
-            int* taps = a.Taps;
+            int* taps = a.Taps, last = a.Taps + a.K - 1;
             byte* pf = a.Prefetch;
-            int k = a.K, p = 0;
-            // Two taps a trip, and the prefetch test out of the loop: the one-tap loop with the test inside ran ten
-            // instructions of overhead (two of them taken jumps) per 12 FMAs, which a 1×1 conv's 64-tap tiles felt. On one core
-            // of the AVX2 EPYC (--layers, fastest chunks of two alternating pairs) ResNet-50's 1×1 64→256 on 56×56 went
-            // 1366 / 1439 → 1319 / 1381 µs; SqueezeNet's 3×3 16→64 and the 1×1 256→64 moved within the noise.
+            // Two taps a trip, the prefetch test out of the loop, and pointers that step instead of indices that scale. The
+            // one-tap loop with the test inside ran ten instructions of overhead (two of them taken jumps) per 12 FMAs, which a
+            // 1×1 conv's 64-tap tiles felt (on one core of the AVX2 EPYC, --layers, fastest chunks of two alternating pairs,
+            // ResNet-50's 1×1 64→256 on 56×56 1366 / 1439 → 1319 / 1381 µs); indexed by an int, the two-tap loop still ran
+            // 21 instructions of sign extensions, shifts and adds for its 24 FMAs. Instructions matter twice on this host: in
+            // its slow seconds another guest shares the core, and the instructions issued, not the FMAs, set the pace.
             if (pf == null)
             {
-                for (; p + 1 < k; p += 2, w += 2 * TR.N)
+                for (; taps < last; taps += 2, w += 2 * TR.N)
                 {
-                    Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                    Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
                 }
             }
             else
             {
-                for (; p + 1 < k; p += 2, w += 2 * TR.N)
+                for (; taps < last; taps += 2, w += 2 * TR.N, pf += 128)
                 {
                     // A prefetch never faults; with weights that come from memory (Winograd's U) it keeps the next tiles' streaming.
-                    Sse.Prefetch1(pf + (long)p * 64);
-                    Sse.Prefetch1(pf + (long)(p + 1) * 64);
-                    Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Sse.Prefetch1(pf);
+                    Sse.Prefetch1(pf + 64);
+                    Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                    Tap<TR, TV>(s0, s1, s2, taps[p + 1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
                 }
             }
-            if (p < k)
+            if (taps == last)
             {
-                if (pf != null) Sse.Prefetch1(pf + (long)p * 64);
-                Tap<TR, TV>(s0, s1, s2, taps[p], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                if (pf != null) Sse.Prefetch1(pf);
+                Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                     ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
             }
 
@@ -139,7 +140,7 @@ internal static unsafe class DirectConvTile256
     /// <summary>The activations other than Relu, applied to the tile's stored outputs.</summary>
     /// <summary>One tap: row r's accumulators += its weight · the tile's input vectors at tap offset <paramref name="o"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tap<TR, TV>(float* s0, float* s1, float* s2, int o, float* w,
+    private static void Tap<TR, TV>(float* s0, float* s1, float* s2, nint o, float* w,
         ref Vector256<float> a00, ref Vector256<float> a01, ref Vector256<float> a02, ref Vector256<float> a10, ref Vector256<float> a11, ref Vector256<float> a12,
         ref Vector256<float> a20, ref Vector256<float> a21, ref Vector256<float> a22, ref Vector256<float> a30, ref Vector256<float> a31, ref Vector256<float> a32,
         ref Vector256<float> a40, ref Vector256<float> a41, ref Vector256<float> a42, ref Vector256<float> a50, ref Vector256<float> a51, ref Vector256<float> a52)
