@@ -27,18 +27,27 @@ namespace ModelGen.Runtime.Threading;
 /// for a while gets less of the next steps instead of holding up each one.</para>
 /// <para>Waiting spins before it blocks, as ONNX Runtime's pool does: a worker that finished polls for the next run,
 /// and the caller polls for the workers' parts, for up to <see cref="DefaultSpinMicroseconds"/> before sleeping on a
-/// semaphore. Waking a sleeping thread costs several microseconds (a futex wake plus the scheduler), more than a whole
+/// semaphore (the caller for twice that). Waking a sleeping thread costs several microseconds (a futex wake plus the scheduler), more than a whole
 /// parallel matrix-vector product saves; a spinning thread sees its signal within ~0.1 µs.</para>
 /// </remarks>
 internal sealed class WorkerPool
 {
     /// <summary>
-    /// How long a waiting thread spins before it blocks. 50 µs covers the gap between the parallel
-    /// steps of one inference and between back-to-back inferences of a small model (a batch-1
-    /// 784-512-512-10 MLP is ~25 µs), so a busy predictor never pays a wake-up; and it bounds what an
-    /// idle app burns after its last call to 50 µs of CPU per worker (ONNX Runtime spins for tens of ms).
+    /// How long a worker that finished its part spins for the next run before it blocks (the caller, waiting for the
+    /// workers' parts, spins twice as long). It covers the gap between the parallel steps of one inference, where a worker
+    /// that finished first waits for the caller's part and then the caller's next step, and between back-to-back inferences
+    /// of a small model; and it bounds what an idle app burns after its last call to 250 µs of CPU per worker (ONNX Runtime
+    /// spins for tens of ms).
     /// </summary>
-    public const int DefaultSpinMicroseconds = 50;
+    /// <remarks>
+    /// With 50 µs (and 50 for the caller) the worker blocked 14–15 times in each ResNet-50 call and the caller 10–12 times:
+    /// on this host a core the host slows runs its part 10–20% longer than the other (a millisecond step's part ends 100–200
+    /// µs apart), and each block costs a futex wake and the scheduler's latency on the next run. With 250 and 500 µs the
+    /// worker blocked 1.8 times a call and the caller 0.26 (`--flag-ab`-style counters, two cores, 40 s); SqueezeNet's worker
+    /// 1.5 → 0.08. ResNet-50's block medians, one executor alternating old and new in 0.6 s blocks: 0.941 and 0.964 (both
+    /// longer), 0.975 (the worker's alone), 0.987 in a quiet minute.
+    /// </remarks>
+    public const int DefaultSpinMicroseconds = 250;
 
     /// <summary>The shared pool, created on first use.</summary>
     public static WorkerPool Shared => LazyShared.Value;
@@ -316,7 +325,8 @@ internal sealed class WorkerPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WaitForParts()
     {
-        var spin = new SpinBudget(_spinTicks);
+        // Twice the workers' spin: the parts in progress are this call's own work, and blocking here only adds a wake-up.
+        var spin = new SpinBudget(2 * _spinTicks);
         while (Volatile.Read(ref _remaining) != 0)
         {
             if (spin.Pause()) continue;
