@@ -469,18 +469,23 @@ internal static unsafe partial class Sgemm
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        // K unrolled by four: the loop's own instructions (pointer steps, compare, branch) once per 48 FMAs.
+        // K unrolled by four: the loop's own instructions (pointer steps, compare, branch) once per 48 FMAs. Each step names
+        // its rows by offsets from the two pointers (a constant for A, a multiple of ldb for B) rather than by pointers of its
+        // own: given `a + MR` and `b + ldb` the JIT made each a register first, 7 more instructions per 48 FMAs. On this host
+        // instructions count in the slow seconds, when another guest shares the core (docs/performance.md, nineteenth session);
+        // --flag-ab, two cores, block medians new over old: SqueezeNet 0.998, ResNet-50 0.989, within the noise.
+        long ldb2 = 2 * ldb, ldb3 = 3 * ldb;
         int p = 0;
         for (; p + 3 < k; p += 4)
         {
-            Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + MR, b + ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + 2 * MR, b + 2 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
-            Step<TR>(a + 3 * MR, b + 3 * ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a, 0, b, 0, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a, MR, b, ldb, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a, 2 * MR, b, ldb2, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step<TR>(a, 3 * MR, b, ldb3, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += 4 * MR;
             b += 4 * ldb;
         }
-        for (; p < k; p++, a += MR, b += ldb) Step<TR>(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+        for (; p < k; p++, a += MR, b += ldb) Step<TR>(a, 0, b, 0, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
         if (mode == SliceMode.First || mode == SliceMode.Middle || e.FinishesInline)
         {
             PutInline(tile, mode, row0, e, c00, c01);
@@ -627,47 +632,25 @@ internal static unsafe partial class Sgemm
         if (TR.N > 5) c5 = MulAdd(Vector256.Create(a[5]), b, c5);
     }
 
-    /// <summary>One K step of <see cref="Compute256{TR}"/>: row r's two accumulators += A[r] · the B row's two vectors.</summary>
+    /// <summary>
+    /// One K step of <see cref="Compute256{TR}"/> at A's row <paramref name="aRow"/> floats and B's row <paramref name="bRow"/>
+    /// floats from the pointers: row r's two accumulators += A[r] · the B row's two vectors.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<TR>(float* a, float* b, ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
+    private static void Step<TR>(float* a, int aRow, float* b, long bRow, ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
         ref Vector256<float> c20, ref Vector256<float> c21, ref Vector256<float> c30, ref Vector256<float> c31,
         ref Vector256<float> c40, ref Vector256<float> c41, ref Vector256<float> c50, ref Vector256<float> c51) where TR : struct, ICount
     {
-        var b0 = Vector256.Load(b);
-        var b1 = Vector256.Load(b + 8);
-        var a0 = Vector256.Create(a[0]);
+        var b0 = Vector256.Load(b + bRow);
+        var b1 = Vector256.Load(b + bRow + 8);
+        var a0 = Vector256.Create(a[aRow]);
         c00 = MulAdd(a0, b0, c00);
         c01 = MulAdd(a0, b1, c01);
-        if (TR.N > 1)
-        {
-            var a1 = Vector256.Create(a[1]);
-            c10 = MulAdd(a1, b0, c10);
-            c11 = MulAdd(a1, b1, c11);
-        }
-        if (TR.N > 2)
-        {
-            var a2 = Vector256.Create(a[2]);
-            c20 = MulAdd(a2, b0, c20);
-            c21 = MulAdd(a2, b1, c21);
-        }
-        if (TR.N > 3)
-        {
-            var a3 = Vector256.Create(a[3]);
-            c30 = MulAdd(a3, b0, c30);
-            c31 = MulAdd(a3, b1, c31);
-        }
-        if (TR.N > 4)
-        {
-            var a4 = Vector256.Create(a[4]);
-            c40 = MulAdd(a4, b0, c40);
-            c41 = MulAdd(a4, b1, c41);
-        }
-        if (TR.N > 5)
-        {
-            var a5 = Vector256.Create(a[5]);
-            c50 = MulAdd(a5, b0, c50);
-            c51 = MulAdd(a5, b1, c51);
-        }
+        if (TR.N > 1) { var a1 = Vector256.Create(a[aRow + 1]); c10 = MulAdd(a1, b0, c10); c11 = MulAdd(a1, b1, c11); }
+        if (TR.N > 2) { var a2 = Vector256.Create(a[aRow + 2]); c20 = MulAdd(a2, b0, c20); c21 = MulAdd(a2, b1, c21); }
+        if (TR.N > 3) { var a3 = Vector256.Create(a[aRow + 3]); c30 = MulAdd(a3, b0, c30); c31 = MulAdd(a3, b1, c31); }
+        if (TR.N > 4) { var a4 = Vector256.Create(a[aRow + 4]); c40 = MulAdd(a4, b0, c40); c41 = MulAdd(a4, b1, c41); }
+        if (TR.N > 5) { var a5 = Vector256.Create(a[aRow + 5]); c50 = MulAdd(a5, b0, c50); c51 = MulAdd(a5, b1, c51); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
