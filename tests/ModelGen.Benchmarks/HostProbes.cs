@@ -19,9 +19,8 @@ internal sealed unsafe class HostProbes : IDisposable
         "L1: 32 KB read 32 times", "L2: 256 KB read 8 times", "memory: 8 MB, one stream", "memory: 8 MB, 64 streams",
         "memory: 8 MB, 256 streams", "latency: 2000 dependent loads in 8 MB", "FMA: 48000 in 12 chains",
         "conv tile: 4 x 3 vectors, taps from L1", "stores: 128 KB written 4 times",
-        "conv tile, FMAs reading memory (MLAS form)", "FMA: 12 chains + 12 integer adds",
-        "channel tile 6 x 2 as the kernel (prefetch)", "channel tile 6 x 2, FMAs reading weights",
-        "channel tile 6 x 2, no prefetch, unrolled 2",
+        "FMA: 12 chains + 12 integer adds", "channel tile 6 x 2, one tap a trip, prefetch",
+        "channel tile 6 x 2, one tap a trip", "channel tile 6 x 2, two taps a trip",
     ];
 
     private const int BigBytes = 8 << 20, SmallBytes = 512 << 10;
@@ -76,16 +75,14 @@ internal sealed unsafe class HostProbes : IDisposable
         for (int n = 0; n < 4; n++)
             for (int i = 0; i < (128 << 10) / 4; i += 8) v.Store(_small + 65536 + i);
         r[8] = Lap(ref t);
-        _sink += TileMemoryOperands(_small, 32, 160);
-        r[9] = Lap(ref t);
         _sink += FmasWithIntegers(4000);
-        r[10] = Lap(ref t);
+        r[9] = Lap(ref t);
         _sink += ChannelTile(_small, _taps, 96, 60, prefetch: true);
+        r[10] = Lap(ref t);
+        _sink += ChannelTile(_small, _taps, 96, 60, prefetch: false);
         r[11] = Lap(ref t);
-        _sink += ChannelTileMemoryWeights(_small, _taps, 96, 60);
-        r[12] = Lap(ref t);
         _sink += ChannelTileUnrolled(_small, _taps, 96, 60);
-        r[13] = Lap(ref t);
+        r[12] = Lap(ref t);
         return r;
     }
 
@@ -157,30 +154,6 @@ internal sealed unsafe class HostProbes : IDisposable
         return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
     }
 
-    /// <summary><see cref="Tile"/> with each input vector an FMA's memory operand: 4 broadcasts and 12 FMAs a tap.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float TileMemoryOperands(float* src, int taps, int reps)
-    {
-        var a = Vector256.Create(1f);
-        Vector256<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        float* w = src + 32768;
-        for (int n = 0; n < reps; n++)
-            for (int tap = 0; tap < taps; tap++)
-            {
-                float* x = src + tap * 32;
-                float* ww = w + tap * 4;
-                var b = Vector256.Create(ww[0]);
-                c0 = Fma.MultiplyAdd(Vector256.Load(x), b, c0); c1 = Fma.MultiplyAdd(Vector256.Load(x + 8), b, c1); c2 = Fma.MultiplyAdd(Vector256.Load(x + 16), b, c2);
-                b = Vector256.Create(ww[1]);
-                c3 = Fma.MultiplyAdd(Vector256.Load(x), b, c3); c4 = Fma.MultiplyAdd(Vector256.Load(x + 8), b, c4); c5 = Fma.MultiplyAdd(Vector256.Load(x + 16), b, c5);
-                b = Vector256.Create(ww[2]);
-                c6 = Fma.MultiplyAdd(Vector256.Load(x), b, c6); c7 = Fma.MultiplyAdd(Vector256.Load(x + 8), b, c7); c8 = Fma.MultiplyAdd(Vector256.Load(x + 16), b, c8);
-                b = Vector256.Create(ww[3]);
-                c9 = Fma.MultiplyAdd(Vector256.Load(x), b, c9); c10 = Fma.MultiplyAdd(Vector256.Load(x + 8), b, c10); c11 = Fma.MultiplyAdd(Vector256.Load(x + 16), b, c11);
-            }
-        return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar();
-    }
-
     /// <summary><see cref="Fmas"/> with an integer add beside each FMA: as many FMAs, twice the instructions.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float FmasWithIntegers(int rounds)
@@ -198,7 +171,12 @@ internal sealed unsafe class HostProbes : IDisposable
         return (c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11).ToScalar() + (i0 ^ i1 ^ i2 ^ i3);
     }
 
-    /// <summary>ChannelTile256's loop: 6 pixels × 2 vectors, per tap a tap offset, 2 weight loads, 6 broadcasts, 12 FMAs (and a prefetch).</summary>
+    /// <summary>
+    /// ChannelTile256's loop before the nineteenth session: 6 pixels × 2 vectors, one tap a trip, per tap a tap offset, 2
+    /// weight loads, 6 broadcasts, 12 FMAs (and, with <paramref name="prefetch"/>, a prefetch). Its input stays in L1, so
+    /// what the probes of this family differ in is the instructions around the FMAs. (Written with the weights as the FMAs'
+    /// memory operands it compiles to the same code: the JIT loads a vector that several FMAs use once.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ChannelTile(float* src, int* taps, int k, int reps, bool prefetch)
     {
@@ -213,41 +191,7 @@ internal sealed unsafe class HostProbes : IDisposable
             {
                 int o = taps[t];
                 if (prefetch) Sse.Prefetch1(s0 + o + 32);
-                var w0 = Vector256.Load(w);
-                var w1 = Vector256.Load(w + 8);
-                Vector256<float> x;
-                x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); a01 = Fma.MultiplyAdd(x, w1, a01);
-                x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); a11 = Fma.MultiplyAdd(x, w1, a11);
-                x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); a21 = Fma.MultiplyAdd(x, w1, a21);
-                x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); a31 = Fma.MultiplyAdd(x, w1, a31);
-                x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); a41 = Fma.MultiplyAdd(x, w1, a41);
-                x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); a51 = Fma.MultiplyAdd(x, w1, a51);
-            }
-        }
-        return (a00 + a01 + a10 + a11 + a20 + a21 + a30 + a31 + a40 + a41 + a50 + a51).ToScalar();
-    }
-
-    /// <summary><see cref="ChannelTile"/> with the weights read by each FMA from memory (6 broadcasts and 12 FMAs a tap).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float ChannelTileMemoryWeights(float* src, int* taps, int k, int reps)
-    {
-        var z = Vector256<float>.Zero;
-        Vector256<float> a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z, a40 = z, a41 = z, a50 = z, a51 = z;
-        float* s0 = src, s1 = src + 2, s2 = src + 4, s3 = src + 6, s4 = src + 8, s5 = src + 10;
-        float* weights = src + 16384;
-        for (int n = 0; n < reps; n++)
-        {
-            float* w = weights;
-            for (int t = 0; t < k; t++, w += 16)
-            {
-                int o = taps[t];
-                Vector256<float> x;
-                x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, Vector256.Load(w), a00); a01 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a01);
-                x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, Vector256.Load(w), a10); a11 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a11);
-                x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, Vector256.Load(w), a20); a21 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a21);
-                x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, Vector256.Load(w), a30); a31 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a31);
-                x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, Vector256.Load(w), a40); a41 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a41);
-                x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, Vector256.Load(w), a50); a51 = Fma.MultiplyAdd(x, Vector256.Load(w + 8), a51);
+                Tap(s0, s1, s2, s3, s4, s5, o, w, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
             }
         }
         return (a00 + a01 + a10 + a11 + a20 + a21 + a30 + a31 + a40 + a41 + a50 + a51).ToScalar();
@@ -266,28 +210,28 @@ internal sealed unsafe class HostProbes : IDisposable
             float* w = weights;
             for (int t = 0; t < k; t += 2, w += 32)
             {
-                int o = taps[t];
-                var w0 = Vector256.Load(w);
-                var w1 = Vector256.Load(w + 8);
-                Vector256<float> x;
-                x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); a01 = Fma.MultiplyAdd(x, w1, a01);
-                x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); a11 = Fma.MultiplyAdd(x, w1, a11);
-                x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); a21 = Fma.MultiplyAdd(x, w1, a21);
-                x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); a31 = Fma.MultiplyAdd(x, w1, a31);
-                x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); a41 = Fma.MultiplyAdd(x, w1, a41);
-                x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); a51 = Fma.MultiplyAdd(x, w1, a51);
-                o = taps[t + 1];
-                w0 = Vector256.Load(w + 16);
-                w1 = Vector256.Load(w + 24);
-                x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); a01 = Fma.MultiplyAdd(x, w1, a01);
-                x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); a11 = Fma.MultiplyAdd(x, w1, a11);
-                x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); a21 = Fma.MultiplyAdd(x, w1, a21);
-                x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); a31 = Fma.MultiplyAdd(x, w1, a31);
-                x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); a41 = Fma.MultiplyAdd(x, w1, a41);
-                x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); a51 = Fma.MultiplyAdd(x, w1, a51);
+                Tap(s0, s1, s2, s3, s4, s5, taps[t], w, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
+                Tap(s0, s1, s2, s3, s4, s5, taps[t + 1], w + 16, ref a00, ref a01, ref a10, ref a11, ref a20, ref a21, ref a30, ref a31, ref a40, ref a41, ref a50, ref a51);
             }
         }
         return (a00 + a01 + a10 + a11 + a20 + a21 + a30 + a31 + a40 + a41 + a50 + a51).ToScalar();
+    }
+
+    /// <summary>One tap of the channel-tile probes: 2 weight loads, 6 broadcasts, 12 FMAs (inlined, as the kernel's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tap(float* s0, float* s1, float* s2, float* s3, float* s4, float* s5, nint o, float* w,
+        ref Vector256<float> a00, ref Vector256<float> a01, ref Vector256<float> a10, ref Vector256<float> a11, ref Vector256<float> a20, ref Vector256<float> a21,
+        ref Vector256<float> a30, ref Vector256<float> a31, ref Vector256<float> a40, ref Vector256<float> a41, ref Vector256<float> a50, ref Vector256<float> a51)
+    {
+        var w0 = Vector256.Load(w);
+        var w1 = Vector256.Load(w + 8);
+        Vector256<float> x;
+        x = Vector256.Create(s0[o]); a00 = Fma.MultiplyAdd(x, w0, a00); a01 = Fma.MultiplyAdd(x, w1, a01);
+        x = Vector256.Create(s1[o]); a10 = Fma.MultiplyAdd(x, w0, a10); a11 = Fma.MultiplyAdd(x, w1, a11);
+        x = Vector256.Create(s2[o]); a20 = Fma.MultiplyAdd(x, w0, a20); a21 = Fma.MultiplyAdd(x, w1, a21);
+        x = Vector256.Create(s3[o]); a30 = Fma.MultiplyAdd(x, w0, a30); a31 = Fma.MultiplyAdd(x, w1, a31);
+        x = Vector256.Create(s4[o]); a40 = Fma.MultiplyAdd(x, w0, a40); a41 = Fma.MultiplyAdd(x, w1, a41);
+        x = Vector256.Create(s5[o]); a50 = Fma.MultiplyAdd(x, w0, a50); a51 = Fma.MultiplyAdd(x, w1, a51);
     }
 
     public void Dispose()

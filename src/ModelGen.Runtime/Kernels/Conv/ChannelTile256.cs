@@ -58,8 +58,9 @@ internal static unsafe class ChannelTile256
         int* taps = a.Taps, last = a.Taps + a.K - 1;
         byte* pf = a.Prefetch;
         // Two taps a trip, the prefetch test out of the loop, and pointers that step instead of indices that scale: the
-        // one-tap loop ran 10 instructions of addressing and control for its 12 FMAs, and when the host shares the core
-        // (its slow seconds) the instructions, not the FMAs, set the pace. See DirectConvTile256.
+        // one-tap loop ran 16 instructions of addressing, prefetching and control beside its 20 loads, broadcasts and FMAs
+        // (now 15 per two taps), and when the host shares the core (its slow seconds) the instructions, not the FMAs, set
+        // the pace. See DirectConvTile256.
         if (pf == null)
         {
             for (; taps < last; taps += 2, w += 2 * TB.N * Lanes)

@@ -89,8 +89,9 @@ internal static unsafe class DirectConvTile256
             // one-tap loop with the test inside ran ten instructions of overhead (two of them taken jumps) per 12 FMAs, which a
             // 1×1 conv's 64-tap tiles felt (on one core of the AVX2 EPYC, --layers, fastest chunks of two alternating pairs,
             // ResNet-50's 1×1 64→256 on 56×56 1366 / 1439 → 1319 / 1381 µs); indexed by an int, the two-tap loop still ran
-            // 21 instructions of sign extensions, shifts and adds for its 24 FMAs. Instructions matter twice on this host: in
-            // its slow seconds another guest shares the core, and the instructions issued, not the FMAs, set the pace.
+            // 21 instructions of sign extensions, shifts, adds and prefetches beside its 38 loads, broadcasts and FMAs (now
+            // 11). Instructions matter twice on this host: in its slow seconds another guest shares the core, and the
+            // instructions issued, not the FMAs, set the pace (docs/performance.md, nineteenth session).
             if (pf == null)
             {
                 for (; taps < last; taps += 2, w += 2 * TR.N)
