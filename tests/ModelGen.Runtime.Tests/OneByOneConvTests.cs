@@ -32,6 +32,9 @@ public class OneByOneConvTests
         { [1, 96, 28, 28], 300 },  // 784 pixels, K = 96 whole, 50 row blocks
         { [1, 200, 12, 16], 260 }, // 192 pixels, 260 output channels: row blocks over the pool, every panel in place
         { [2, 80, 8, 8], 72 },     // batch 2: each image's 4 panels in place
+        // Without AVX-512, batch-1 maps of partial panels, packed, split by panels over the pool.
+        { [1, 300, 7, 7], 200 },   // 49 pixels: 3 panels and a 1-column edge
+        { [1, 600, 14, 14], 96 },  // 196 pixels, K = 600: cache-blocked slices, a 4-column tail
     };
 
     [Theory]
