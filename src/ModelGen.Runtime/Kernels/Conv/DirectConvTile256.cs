@@ -85,41 +85,54 @@ internal static unsafe class DirectConvTile256
             float* w = a.Weights;
             int* taps = a.Taps, last = a.Taps + a.K - 1;
             byte* pf = a.Prefetch;
-            // Two taps a trip, the prefetch test out of the loop, and pointers that step instead of indices that scale. The
+            // Taps in fours, the prefetch test out of the loop, and pointers that step instead of indices that scale. The
             // one-tap loop with the test inside ran ten instructions of overhead (two of them taken jumps) per 12 FMAs, which a
             // 1×1 conv's 64-tap tiles felt (on one core of the AVX2 EPYC, --layers, fastest chunks of two alternating pairs,
             // ResNet-50's 1×1 64→256 on 56×56 1366 / 1439 → 1319 / 1381 µs); indexed by an int, the two-tap loop still ran
-            // 21 instructions of sign extensions, shifts, adds and prefetches beside its 38 loads, broadcasts and FMAs (now
-            // 11). Instructions matter twice on this host: in its slow seconds another guest shares the core, and the
-            // instructions issued, not the FMAs, set the pace (docs/performance.md, nineteenth session).
+            // 21 instructions of sign extensions, shifts, adds and prefetches beside its 38 loads, broadcasts and FMAs. Now four
+            // taps a trip, the weights addressed by constant offsets from one pointer: 16 such instructions per four taps.
+            // Instructions matter twice on this host: in its slow seconds another guest shares the core, and the
+            // instructions issued, not the FMAs, set the pace (docs/performance.md, nineteenth session). Four taps against
+            // two (--flag-ab-style blocks, new over old): SqueezeNet 0.997 on two cores and 0.986 on one, ResNet-50 0.992.
+            int* last4 = a.Taps + a.K - 3;
             if (pf == null)
             {
-                for (; taps < last; taps += 2, w += 2 * TR.N)
+                for (; taps < last4; taps += 4, w += 4 * TR.N)
                 {
-                    Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[0], w, 0, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                    Tap<TR, TV>(s0, s1, s2, taps[1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[1], w, 1 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[2], w, 2 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[3], w, 3 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
                 }
             }
             else
             {
-                for (; taps < last; taps += 2, w += 2 * TR.N, pf += 128)
+                for (; taps < last4; taps += 4, w += 4 * TR.N, pf += 256)
                 {
                     // A prefetch never faults; with weights that come from memory (Winograd's U) it keeps the next tiles' streaming.
                     Sse.Prefetch1(pf);
                     Sse.Prefetch1(pf + 64);
-                    Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Sse.Prefetch1(pf + 128);
+                    Sse.Prefetch1(pf + 192);
+                    Tap<TR, TV>(s0, s1, s2, taps[0], w, 0, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
-                    Tap<TR, TV>(s0, s1, s2, taps[1], w + TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                    Tap<TR, TV>(s0, s1, s2, taps[1], w, 1 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[2], w, 2 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                    Tap<TR, TV>(s0, s1, s2, taps[3], w, 3 * TR.N, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
                         ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
                 }
             }
-            if (taps == last)
+            for (; taps <= last; taps++, w += TR.N)
             {
-                if (pf != null) Sse.Prefetch1(pf);
-                Tap<TR, TV>(s0, s1, s2, taps[0], w, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
-                    ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
+                if (pf != null) { Sse.Prefetch1(pf); pf += 64; }
+                Tap<TR, TV>(s0, s1, s2, taps[0], w, 0, ref a00, ref a01, ref a02, ref a10, ref a11, ref a12, ref a20, ref a21, ref a22,
+                        ref a30, ref a31, ref a32, ref a40, ref a41, ref a42, ref a50, ref a51, ref a52);
             }
 
             // Inlined to the last store, as in DirectConvTile: a call while the accumulators are live would spill them.
@@ -138,10 +151,13 @@ internal static unsafe class DirectConvTile256
         }
     }
 
-    /// <summary>The activations other than Relu, applied to the tile's stored outputs.</summary>
-    /// <summary>One tap: row r's accumulators += its weight · the tile's input vectors at tap offset <paramref name="o"/>.</summary>
+    /// <summary>
+    /// One tap: row r's accumulators += its weight · the tile's input vectors at tap offset <paramref name="o"/>; the
+    /// weights are <paramref name="wOffset"/> floats past <paramref name="w"/> (a constant, which the JIT folds into the
+    /// broadcasts' addresses, where a pointer argument <c>w + 4</c> became a register of its own first).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tap<TR, TV>(float* s0, float* s1, float* s2, nint o, float* w,
+    private static void Tap<TR, TV>(float* s0, float* s1, float* s2, nint o, float* w, int wOffset,
         ref Vector256<float> a00, ref Vector256<float> a01, ref Vector256<float> a02, ref Vector256<float> a10, ref Vector256<float> a11, ref Vector256<float> a12,
         ref Vector256<float> a20, ref Vector256<float> a21, ref Vector256<float> a22, ref Vector256<float> a30, ref Vector256<float> a31, ref Vector256<float> a32,
         ref Vector256<float> a40, ref Vector256<float> a41, ref Vector256<float> a42, ref Vector256<float> a50, ref Vector256<float> a51, ref Vector256<float> a52)
@@ -151,14 +167,15 @@ internal static unsafe class DirectConvTile256
         var x1 = TV.N > 1 ? Vector256.Load(s1 + o) : default;
         var x2 = TV.N > 2 ? Vector256.Load(s2 + o) : default;
         Vector256<float> v;
-        v = Vector256.Create(w[0]); a00 = Fma.MultiplyAdd(x0, v, a00); if (TV.N > 1) a01 = Fma.MultiplyAdd(x1, v, a01); if (TV.N > 2) a02 = Fma.MultiplyAdd(x2, v, a02);
-        if (TR.N > 1) { v = Vector256.Create(w[1]); a10 = Fma.MultiplyAdd(x0, v, a10); if (TV.N > 1) a11 = Fma.MultiplyAdd(x1, v, a11); if (TV.N > 2) a12 = Fma.MultiplyAdd(x2, v, a12); }
-        if (TR.N > 2) { v = Vector256.Create(w[2]); a20 = Fma.MultiplyAdd(x0, v, a20); if (TV.N > 1) a21 = Fma.MultiplyAdd(x1, v, a21); if (TV.N > 2) a22 = Fma.MultiplyAdd(x2, v, a22); }
-        if (TR.N > 3) { v = Vector256.Create(w[3]); a30 = Fma.MultiplyAdd(x0, v, a30); if (TV.N > 1) a31 = Fma.MultiplyAdd(x1, v, a31); if (TV.N > 2) a32 = Fma.MultiplyAdd(x2, v, a32); }
-        if (TR.N > 4) { v = Vector256.Create(w[4]); a40 = Fma.MultiplyAdd(x0, v, a40); if (TV.N > 1) a41 = Fma.MultiplyAdd(x1, v, a41); if (TV.N > 2) a42 = Fma.MultiplyAdd(x2, v, a42); }
-        if (TR.N > 5) { v = Vector256.Create(w[5]); a50 = Fma.MultiplyAdd(x0, v, a50); if (TV.N > 1) a51 = Fma.MultiplyAdd(x1, v, a51); if (TV.N > 2) a52 = Fma.MultiplyAdd(x2, v, a52); }
+        v = Vector256.Create(w[wOffset]); a00 = Fma.MultiplyAdd(x0, v, a00); if (TV.N > 1) a01 = Fma.MultiplyAdd(x1, v, a01); if (TV.N > 2) a02 = Fma.MultiplyAdd(x2, v, a02);
+        if (TR.N > 1) { v = Vector256.Create(w[wOffset + 1]); a10 = Fma.MultiplyAdd(x0, v, a10); if (TV.N > 1) a11 = Fma.MultiplyAdd(x1, v, a11); if (TV.N > 2) a12 = Fma.MultiplyAdd(x2, v, a12); }
+        if (TR.N > 2) { v = Vector256.Create(w[wOffset + 2]); a20 = Fma.MultiplyAdd(x0, v, a20); if (TV.N > 1) a21 = Fma.MultiplyAdd(x1, v, a21); if (TV.N > 2) a22 = Fma.MultiplyAdd(x2, v, a22); }
+        if (TR.N > 3) { v = Vector256.Create(w[wOffset + 3]); a30 = Fma.MultiplyAdd(x0, v, a30); if (TV.N > 1) a31 = Fma.MultiplyAdd(x1, v, a31); if (TV.N > 2) a32 = Fma.MultiplyAdd(x2, v, a32); }
+        if (TR.N > 4) { v = Vector256.Create(w[wOffset + 4]); a40 = Fma.MultiplyAdd(x0, v, a40); if (TV.N > 1) a41 = Fma.MultiplyAdd(x1, v, a41); if (TV.N > 2) a42 = Fma.MultiplyAdd(x2, v, a42); }
+        if (TR.N > 5) { v = Vector256.Create(w[wOffset + 5]); a50 = Fma.MultiplyAdd(x0, v, a50); if (TV.N > 1) a51 = Fma.MultiplyAdd(x1, v, a51); if (TV.N > 2) a52 = Fma.MultiplyAdd(x2, v, a52); }
     }
 
+    /// <summary>The activations other than Relu, applied to the tile's stored outputs.</summary>
     private static void ActivateStored<TV>(in DirectConvArgs a, int* dest, int* lanes) where TV : struct, ICount
     {
         for (int r = 0; r < a.Rows; r++)
