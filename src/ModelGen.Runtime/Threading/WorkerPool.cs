@@ -27,8 +27,8 @@ namespace ModelGen.Runtime.Threading;
 /// for a while gets less of the next steps instead of holding up each one.</para>
 /// <para>Waiting spins before it blocks, as ONNX Runtime's pool does: a worker that finished polls for the next run,
 /// and the caller polls for the workers' parts, for up to <see cref="DefaultSpinMicroseconds"/> before sleeping on a
-/// semaphore (the caller for twice that). Waking a sleeping thread costs several microseconds (a futex wake plus the scheduler), more than a whole
-/// parallel matrix-vector product saves; a spinning thread sees its signal within ~0.1 µs.</para>
+/// semaphore (the caller for twice that). Waking a sleeping thread costs several microseconds (a futex wake plus the
+/// scheduler), more than a whole parallel matrix-vector product saves; a spinning thread sees its signal within ~0.1 µs.</para>
 /// </remarks>
 internal sealed class WorkerPool
 {
@@ -43,9 +43,10 @@ internal sealed class WorkerPool
     /// With 50 µs (and 50 for the caller) the worker blocked 14–15 times in each ResNet-50 call and the caller 10–12 times:
     /// on this host a core the host slows runs its part 10–20% longer than the other (a millisecond step's part ends 100–200
     /// µs apart), and each block costs a futex wake and the scheduler's latency on the next run. With 250 and 500 µs the
-    /// worker blocked 1.8 times a call and the caller 0.26 (`--flag-ab`-style counters, two cores, 40 s); SqueezeNet's worker
-    /// 1.5 → 0.08. ResNet-50's block medians, one executor alternating old and new in 0.6 s blocks: 0.941 and 0.964 (both
-    /// longer), 0.975 (the worker's alone), 0.987 in a quiet minute.
+    /// worker blocked 1.8 times a call and the caller 0.26 (counters of an experiment build, two cores, 40 s); SqueezeNet's
+    /// worker 1.5 → 0.08. ResNet-50's block medians, one executor alternating old and new spins in 0.6 s blocks (an
+    /// experiment-only switch; docs/performance.md, nineteenth session): 0.941 and 0.964 with both longer, 0.975 and 1.001
+    /// with the worker's alone, 1.023 with the caller's alone, 0.987 with both in a quiet minute.
     /// </remarks>
     public const int DefaultSpinMicroseconds = 250;
 

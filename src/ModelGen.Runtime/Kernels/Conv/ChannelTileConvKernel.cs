@@ -274,7 +274,7 @@ internal sealed unsafe class ChannelTileConvKernel : Kernel, IParallelWork
     /// lines its tiles read (a 3×3's 28 channels × 3 rows, about 11 KB) fit L1 together, so that the next tile finds both
     /// there. With <see cref="SliceTaps"/> a 3×3 from 128 channels was 2 slices of 37 KB of weights, which pushed the
     /// input's lines out of L1 on every tile. Measured with the AVX2 tiles' leaner tap loops, against the old loops with
-    /// 1024-tap slices (--flag-ab, one executor in alternating blocks, two cores, the geometric mean of the blocks' medians
+    /// 1024-tap slices (one executor in alternating blocks behind an experiment-only switch, two cores, the geometric mean of the blocks' medians
     /// new over old): ResNet-50 0.958 and 0.944 (21 of 28 and 28 of 34 pairs won), against 1.001 on one core with the leaner
     /// loops alone; single layers, one core, fastest over ONNX Runtime's (1024 → 256): 3×3/2 128 onto 28×28 0.73 / 0.78 → 0.96 /
     /// 0.89, 3×3/2 512 onto 7×7 0.87 / 0.86 → 0.88 / 0.93. Slices of 128 and 512 taps measured within the noise of 256.

@@ -93,7 +93,8 @@ internal static unsafe class DirectConvTile256
             // taps a trip, the weights addressed by constant offsets from one pointer: 16 such instructions per four taps.
             // Instructions matter twice on this host: in its slow seconds another guest shares the core, and the
             // instructions issued, not the FMAs, set the pace (docs/performance.md, nineteenth session). Four taps against
-            // two (--flag-ab-style blocks, new over old): SqueezeNet 0.997 on two cores and 0.986 on one, ResNet-50 0.992.
+            // two (one executor in alternating blocks behind an experiment-only switch, the blocks' medians new over old): SqueezeNet
+            // 0.997 on two cores and 0.986 on one, ResNet-50 0.992.
             int* last4 = a.Taps + a.K - 3;
             if (pf == null)
             {

@@ -473,7 +473,8 @@ internal static unsafe partial class Sgemm
         // its rows by offsets from the two pointers (a constant for A, a multiple of ldb for B) rather than by pointers of its
         // own: given `a + MR` and `b + ldb` the JIT made each a register first, 7 more instructions per 48 FMAs. On this host
         // instructions count in the slow seconds, when another guest shares the core (docs/performance.md, nineteenth session);
-        // --flag-ab, two cores, block medians new over old: SqueezeNet 0.998, ResNet-50 0.989, within the noise.
+        // one executor in alternating blocks behind an experiment-only switch, two cores, block medians new over old:
+        // SqueezeNet 0.998, ResNet-50 0.989, within the noise.
         long ldb2 = 2 * ldb, ldb3 = 3 * ldb;
         int p = 0;
         for (; p + 3 < k; p += 4)
