@@ -36,7 +36,7 @@ public class ConvResidualTests
         { [1, 32, 16, 16], [272, 32, 3, 3], 1, 1, 1, "Relu" },      // channel-major im2col, K = 288: row blocks in KC slices
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "LeakyRelu" },   // channel-major im2col, the activation in a pass
         { [1, 8, 20, 20], [260, 8, 3, 3], 1, 1, 1, "" },            // no activation: the residual alone
-        { [1, 64, 27, 27], [72, 64, 3, 3], 1, 1, 1, "Relu" },       // Winograd: odd map, two parts, masked row ends
+        { [1, 64, 27, 27], [72, 64, 3, 3], 1, 1, 1, "Relu" },       // Winograd (F(4×4) on AVX2): odd map, two parts, masked row ends
         { [1, 64, 14, 14], [32, 64, 3, 3], 1, 1, 1, "Sigmoid" },    // Winograd, the activation after the stores
         { [1, 64, 14, 14], [132, 64, 3, 3], 1, 1, 1, "Relu" },     // Winograd, on AVX2 split by output channels
     };

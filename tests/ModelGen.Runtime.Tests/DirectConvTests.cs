@@ -34,7 +34,7 @@ public class DirectConvTests
         { [8, 1, 28, 28], [10, 1, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], true, "Relu" },      // batch 8, 1.6M multiply-adds: units over the pool
         { [3, 10, 14, 14], [16, 10, 5, 5], 1, [1, 1], [2, 2, 2, 2], [1, 1], false, "Relu" },   // odd unit count over the pool
         { [1, 16, 24, 24], [24, 16, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },        // batch 1, 2M multiply-adds: tiles over the pool
-        { [1, 33, 45, 45], [16, 33, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },    // 67k input floats: the padded copy split by channels too
+        { [1, 33, 45, 45], [15, 33, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu" },    // 67k input floats: the padded copy split by channels too (15 output channels: the Winograd kernel takes 16 and more)
         // Width stride 2 (each padded row split into even and odd columns): SqueezeNet's first conv unpadded on an odd
         // width (18 outputs: 16 + 2), ResNet's 7x7/2 pad 3 with 32x32 outputs over 2.4M multiply-adds (tiles over the
         // pool), an odd left pad with an even kernel, dilation 2, groups with batch 2, 1-D, and an odd input width
@@ -50,7 +50,7 @@ public class DirectConvTests
         // Padded inputs past the old 1 MB (stride 1) and 768 KB (stride 2) limits: stride 2 at batch 1 (tiles over the
         // pool, 231K padded floats), stride 1 at batch 2 (units over the pool, each part its own 290K-float plane).
         { [1, 128, 40, 40], [40, 128, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1], true, "Relu" },
-        { [2, 64, 66, 66], [16, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },
+        { [2, 64, 66, 66], [12, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "" },   // 12 output channels: from 16 the Winograd kernel takes it
         // 1x1 from few channels: unpadded stride 1 runs the whole map as one row (13x13 = 10 vectors + 9 lanes), with
         // batch 3 and groups over the pool; padded 1x1 (its padded map is its output map) runs flat too, strided keeps rows.
         { [1, 16, 13, 13], [24, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1], true, "Relu" },
@@ -64,7 +64,11 @@ public class DirectConvTests
     [MemberData(nameof(Cases))]
     public void DirectConvMatchesDefinition(int[] xs, int[] ws, int group, int[] strides, int[] pads, int[] dilations, bool withBias, string activation)
     {
-        FloatPaths.OnEach(() => Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false));
+        FloatPaths.OnEach(() =>
+        {
+            if (group == 1) ChannelTileConvTests.NotWinograd(xs, ws, strides, pads, dilations);
+            Check(xs, ws, group, strides, pads, dilations, withBias, activation, runtimeWeights: false);
+        });
     }
 
     [Fact]

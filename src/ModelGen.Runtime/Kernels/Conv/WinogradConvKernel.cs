@@ -6,21 +6,24 @@ using ModelGen.Runtime.Threading;
 namespace ModelGen.Runtime.Kernels.Conv;
 
 /// <summary>
-/// 3×3 stride-1 Conv by Winograd F(2×2, 3×3) (<see cref="WinogradTransforms"/>): the output is cut into 2×2 tiles,
-/// numbered row by row, and the tiles are taken in blocks of up to 48 (24 on AVX2). For each block the kernel
+/// 3×3 stride-1 Conv by Winograd F(2×2, 3×3) (<see cref="WinogradTransforms"/>), or on AVX2 for maps of
+/// <see cref="MinTilesF4"/> 4×4 tiles or more F(4×4, 3×3) (<see cref="WinogradF4Transforms256"/>): the output is cut into
+/// 2×2 (4×4) tiles, numbered row by row, and the tiles are taken in blocks of up to 48 (24 on AVX2). For each block the kernel
 /// <list type="number">
 /// <item>transforms the block's input patches, channel by channel through a zero-bordered plane, into V[ξ][c][tile];</item>
-/// <item>multiplies, 64 output channels at a time and for each of the 16 points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed
+/// <item>multiplies, 64 output channels at a time and for each of the 16 (36) points ξ, M[ξ] = U[ξ]·V[ξ] (U = the transformed
 /// filters, [M × C], packed once) with <see cref="DirectConvTile"/> as the register tile: 8 output channels × 48 tiles,
 /// every lane a tile of the block whatever the map's width (on AVX2 <see cref="DirectConvTile256"/>, 4 channels × 24
 /// tiles);</item>
-/// <item>transforms those products into the block's 2×2 outputs, adding bias and residual and applying the activation.</item>
+/// <item>transforms those products into the block's 2×2 (4×4) outputs, adding bias and residual and applying the activation.</item>
 /// </list>
 /// </summary>
 /// <remarks>
 /// Why: the window sums of a 3×3 conv take 9 multiply-adds per output and input channel; here the products take 4 per
-/// output (16 per 2×2 tile), 2.25 times fewer, and the transforms only add. fp32 error: the transforms' coefficients are
-/// 0, ±1 and ±½; the tests hold the kernel to the direct kernel's tolerance. Groups must be 1.
+/// output (16 per 2×2 tile), 2.25 times fewer, and the transforms only add. F(4×4, 3×3) takes 2.25 (36 per 4×4 tile),
+/// for larger transforms. fp32 error: F(2×2)'s coefficients are 0, ±1 and ±½, and the tests hold it to the direct
+/// kernel's tolerance; F(4×4)'s reach 8, and its error scales with the outputs' spread (see the tests' <c>AbsF4</c>).
+/// Groups must be 1.
 /// <para>
 /// Each part works through whole blocks of its own (at least one block per core: 14×14 is 49 tiles, 25 + 24), so V and
 /// the products (a block's are 16 × channels × 64 floats) stay in that core's caches, and only the input, U and the output
@@ -36,8 +39,6 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// </remarks>
 internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 {
-    private const int Points = WinogradTransforms.Points;
-
     /// <summary>Output channels per register tile with AVX-512 (the <see cref="DirectConvTile"/> rows); AVX2's tile holds <see cref="DirectConvTile256.MaxRows"/>.</summary>
     private const int WideRows = 8;
 
@@ -60,7 +61,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// </summary>
     private const int ChunkChannels = 64;
 
-    /// <summary>Floats read past a padded plane's last row by the input transform (34 columns from the last patch's origin).</summary>
+    /// <summary>Floats read past a padded plane's last row by the input transform (34 columns from the last patch's origin, 36 with F(4×4)).</summary>
     private const int PlaneSlack = 48;
 
     private readonly float* _xInput, _w, _y, _bias;
@@ -68,6 +69,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     private readonly int _h, _wOut, _inH, _inW, _padTop;
     private readonly int _tilesH, _tilesW, _tiles;
     private readonly bool _wide;             // the AVX-512 path (else AVX2)
+    private readonly bool _f4;               // F(4×4, 3×3) (AVX2 only), else F(2×2, 3×3)
+    private readonly int _tile;              // outputs per side of a tile: 2, or 4 with _f4
+    private readonly int _points;            // points per tile: 16, or 36 with _f4
     private readonly int _lanes;             // tiles per vector: 16, or 8
     private readonly int _rows;              // output channels per register tile: 8, or 4
     private readonly int _chunkBlocks;       // register blocks per chunk of ChunkChannels
@@ -115,6 +119,16 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// </summary>
     private const int SplitChannelsBelowVectors = 4;
 
+    /// <summary>
+    /// Fewest 4×4 tiles for F(4×4, 3×3), four AVX2 vectors; smaller maps keep F(2×2, 3×3). F(4×4) reads U of 36 points,
+    /// 2.25 times F(2×2)'s, for a quarter as many tiles, and in a network U comes from memory. On the 2-core AVX2 EPYC
+    /// (one executor of each in alternating blocks, ModelGen's fastest call in the network's profile): ResNet-50's 3×3
+    /// 256→256 on 14×14 (16 tiles) ran 931–989 µs as F(4×4) against 928–981 as F(2×2), no gain, while 64→64 on 56×56
+    /// (196 tiles) went 763–786 → 583–641 and 128→128 on 28×28 (49 tiles) 752–787 → 634–755. SqueezeNet with its 13×13
+    /// maps (16 tiles) as F(4×4) too ran 1.023 of the F(2×2) time, with them kept as F(2×2) 0.984.
+    /// </summary>
+    private const int MinTilesF4 = 32;
+
     /// <summary>Fewest output channels: one register tile's 8 rows at least.</summary>
     private const int MinOutputChannels = 16;
 
@@ -138,6 +152,12 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         return ws[1] >= minChannels && ws[0] >= MinOutputChannels && tiles >= MinTiles;
     }
 
+    /// <summary>
+    /// True when a map of <paramref name="h"/> × <paramref name="w"/> outputs runs as F(4×4, 3×3) on <paramref name="isa"/>:
+    /// AVX2 only, and only with <see cref="MinTilesF4"/> 4×4 tiles or more.
+    /// </summary>
+    internal static bool TakesF4(FloatIsa isa, int h, int w) => isa == FloatIsa.Avx2 && (long)((h + 3) / 4) * ((w + 3) / 4) >= MinTilesF4;
+
     private static bool AllOnes(long[]? values) => values is null || values.All(v => v == 1);
 
     public WinogradConvKernel(BindContext context)
@@ -160,11 +180,14 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         ConvResidual.AddTo(context, ref _epilogue, _y);
         _reluOnly = _epilogue.Activation is ActivationKind.None or ActivationKind.Relu;
 
-        _tilesH = (_h + 1) / 2;
-        _tilesW = (_wOut + 1) / 2;
-        _tiles = _tilesH * _tilesW;
         int concurrency = WorkerPool.Shared.Concurrency;
         _wide = FloatIsaSelector.Current == FloatIsa.Avx512;
+        _f4 = TakesF4(FloatIsaSelector.Current, _h, _wOut);
+        _tile = _f4 ? WinogradF4Transforms256.Tile : 2;
+        _points = _f4 ? WinogradF4Transforms256.Points : WinogradTransforms.Points;
+        _tilesH = (_h + _tile - 1) / _tile;
+        _tilesW = (_wOut + _tile - 1) / _tile;
+        _tiles = _tilesH * _tilesW;
         _lanes = _wide ? Winograd512.Lanes : Winograd256.Lanes;
         _rows = _wide ? WideRows : DirectConvTile256.MaxRows;
         _chunkBlocks = ChunkChannels / _rows;
@@ -174,12 +197,12 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _mBlocks = (_m + _rows - 1) / _rows;
         _mPadded = _mBlocks * _rows;
 
-        // The plane covers every patch (2 · tiles + 2 rows and columns), which also holds the input at its pads.
-        _planes = new PaddedPlanes(g, 1, 2 * _tilesH + 2, 2 * _tilesW + 2, 1);
+        // The plane covers every patch (tile · tiles + 2 rows and columns), which also holds the input at its pads.
+        _planes = new PaddedPlanes(g, 1, _tile * _tilesH + 2, _tile * _tilesW + 2, 1);
         _planeRow = _planes.RowFloats;
         _planeFloats = _planes.PlaneFloats + PlaneSlack;
 
-        long work = (long)Points * _c * _mPadded * _tiles;
+        long work = (long)_points * _c * _mPadded * _tiles;
         // Every part gets a vector of tiles at least (14×14: 49 tiles, 25 + 24).
         _parts = work < SgemmJob.ParallelThreshold ? 1 : Math.Clamp(_tiles / _lanes, 1, concurrency);
         int tileVectors = (_tiles + _lanes - 1) / _lanes;
@@ -188,8 +211,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _plane = (float*)context.Scratch(_parts * _planeFloats * 4);
         _vPoint = (long)_c * _blockStride + PointSkew;
         _productPoint = (long)Math.Min(_mBlocks, _chunkBlocks) * _rows * _blockStride + PointSkew;
-        _vPart = Points * _vPoint;
-        _productPart = Points * _productPoint;
+        _vPart = _points * _vPoint;
+        _productPart = _points * _productPoint;
         // V and the products live in the executor's shared workspace (rewritten by every run, so nothing is lost there).
         _workspace = context.Workspace;
         _workspace.ReserveParts(_parts, (_vPart + _productPart) * 4);
@@ -207,7 +230,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         _tileFor = new delegate*<in DirectConvArgs, void>[Vectors + 1];
         for (int v = 1; v <= Vectors; v++) _tileFor[v] = _wide ? DirectConvTile.For(_rows, v) : DirectConvTile256.For(_rows, v);
 
-        _u = PackedConvWeights.Bind(context, "conv-winograd-u", $"{_m}x{_c}r{_rows}", (long)Points * _mPadded * _c, target => PackFilters((float*)target), out _packPerCall);
+        _u = PackedConvWeights.Bind(context, _f4 ? "conv-winograd4-u" : "conv-winograd-u", $"{_m}x{_c}r{_rows}", (long)_points * _mPadded * _c, target => PackFilters((float*)target), out _packPerCall);
         if (!_packPerCall) PackBias();
     }
 
@@ -219,8 +242,10 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         for (int c = 0; c < _c; c++)
         {
             float* u = target + ((long)(m / _rows) * _c + c) * _rows + m % _rows;
-            if (m < _m) WinogradTransforms.Filter(_w + ((long)m * _c + c) * 9, u, pointStride);
-            else for (int p = 0; p < Points; p++) u[p * pointStride] = 0f;
+            float* g = _w + ((long)m * _c + c) * 9;
+            if (m >= _m) for (int p = 0; p < _points; p++) u[p * pointStride] = 0f;
+            else if (_f4) WinogradF4Transforms256.Filter(g, u, pointStride);
+            else WinogradTransforms.Filter(g, u, pointStride);
         }
     }
 
@@ -261,6 +286,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         }
         // The vector width is chosen here once; below it is a type parameter, so each width's loops inline its transforms.
         if (_wide) RunTiles<Winograd512>(part, v, products, first, end, k0, k1);
+        else if (_f4) RunTiles<Winograd256F4>(part, v, products, first, end, k0, k1);
         else RunTiles<Winograd256>(part, v, products, first, end, k0, k1);
     }
 
@@ -313,8 +339,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         float* plane = _plane + part * _planeFloats;
         long inPlane = (long)_inH * _inW;
         int ty0 = t0 / _tilesW, ty1 = (t1 - 1) / _tilesW;
-        // The input rows under the block's patches (padded rows 2·ty0 … 2·ty1 + 3); the plane's other rows are not read.
-        int h0 = Math.Max(0, 2 * ty0 - _padTop), h1 = Math.Min(_inH, 2 * ty1 + 4 - _padTop);
+        // The input rows under the block's patches (padded rows tile·ty0 … tile·ty1 + tile + 1); the plane's other rows are not read.
+        int tile = TW.Tile;
+        int h0 = Math.Max(0, tile * ty0 - _padTop), h1 = Math.Min(_inH, tile * ty1 + tile + 2 - _padTop);
         for (int c = 0; c < _c; c++)
         {
             // The borders and the slack were zeroed with the scratch and are never written.
@@ -322,12 +349,12 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             float* vc = v + (long)c * _blockStride - t0;
             for (int ty = ty0; ty <= ty1; ty++)
             {
-                float* row = plane + (long)2 * ty * _planeRow;
+                float* row = plane + (long)tile * ty * _planeRow;
                 int first = ty * _tilesW;
                 int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
                 for (int tx = tx0; tx < tx1; tx += TW.Lanes)
                 {
-                    TW.Input(row + 2 * tx, _planeRow, vc + first + tx, _vPoint);
+                    TW.Input(row + tile * tx, _planeRow, vc + first + tx, _vPoint);
                 }
             }
         }
@@ -354,7 +381,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             Epilogue = Epilogue.Plain,
         };
         var run = _tileFor[(tiles + _lanes - 1) / _lanes];
-        for (int p = 0; p < Points; p++)
+        for (int p = 0; p < _points; p++)
         {
             args.Source = v + p * _vPoint;
             float* u = _u + (long)p * _mBlocks * _c * _rows;
@@ -383,6 +410,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         var e = _epilogue;
         bool relu = e.Activation == ActivationKind.Relu;
         int ty0 = t0 / _tilesW, ty1 = (t1 - 1) / _tilesW;
+        int tile = TW.Tile;
         for (int m = m0; m < m1; m++)
         {
             float bias = _packedBias[m];
@@ -390,16 +418,16 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
             float* y = _yImage + m * outPlane;
             for (int ty = ty0; ty <= ty1; ty++)
             {
-                int oh = 2 * ty;
-                bool second = oh + 1 < _h;
+                int oh = tile * ty;
+                int rows = Math.Min(tile, _h - oh);
                 int first = ty * _tilesW;
                 int tx0 = Math.Max(t0 - first, 0), tx1 = Math.Min(t1 - first, _tilesW);
                 for (int tx = tx0; tx < tx1; tx += TW.Lanes)
                 {
-                    int cols = Math.Min(2 * (tx1 - tx), _wOut - 2 * tx);
-                    float* top = y + (long)oh * _wOut + 2 * tx;
-                    TW.Output(pm + first + tx, _productPoint, bias, top, _wOut, cols, second, e.HasResidual, e.ResidualOffset, relu);
-                    if (!_reluOnly) ActivateStored(top, Math.Min(cols, 2 * TW.Lanes), second);
+                    int cols = Math.Min(tile * (tx1 - tx), _wOut - tile * tx);
+                    float* top = y + (long)oh * _wOut + tile * tx;
+                    TW.Output(pm + first + tx, _productPoint, bias, top, _wOut, cols, rows, e.HasResidual, e.ResidualOffset, relu);
+                    if (!_reluOnly) ActivateStored(top, Math.Min(cols, tile * TW.Lanes), rows);
                 }
             }
         }
@@ -407,9 +435,9 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 
     /// <summary>The activations other than Relu, applied to stored outputs (inlined above they would spill the tile's vectors around their calls).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private void ActivateStored(float* top, int cols, bool second)
+    private void ActivateStored(float* top, int cols, int rows)
     {
-        _epilogue.ActivateInPlace(top, cols);
-        if (second) _epilogue.ActivateInPlace(top + _wOut, cols);
+        for (int r = 0; r < rows; r++) _epilogue.ActivateInPlace(top + (long)r * _wOut, cols);
     }
 }
+

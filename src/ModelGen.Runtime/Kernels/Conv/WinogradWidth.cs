@@ -14,17 +14,20 @@ internal unsafe interface IWinogradWidth
     /// <summary>Tiles per vector.</summary>
     static abstract int Lanes { get; }
 
+    /// <summary>Outputs per side of a tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).</summary>
+    static abstract int Tile { get; }
+
     /// <summary>V = Bᵀ d B of one vector of tiles: see <see cref="WinogradTransforms.Input"/>.</summary>
     static abstract void Input(float* row, int rowStride, float* v, long pointStride);
 
     /// <summary>
-    /// The 2×2 outputs of one vector of tiles from their points at <paramref name="m"/> (ξ · <paramref name="pointStride"/>
-    /// apart), plus <paramref name="bias"/>, into <paramref name="cols"/> (1 to 2·Lanes) columns of the output row at
-    /// <paramref name="top"/> and, when <paramref name="second"/>, of the row <paramref name="wOut"/> floats below; adding the
+    /// The outputs of one vector of tiles from their points at <paramref name="m"/> (ξ · <paramref name="pointStride"/>
+    /// apart), plus <paramref name="bias"/>, into <paramref name="cols"/> (1 to Tile·Lanes) columns of <paramref name="rows"/>
+    /// (1 to Tile) output rows, the first at <paramref name="top"/> and each <paramref name="wOut"/> floats below the last; adding the
     /// residual (when <paramref name="residual"/>: <paramref name="residualOffset"/> floats from each output, 0 when in place)
     /// and applying Relu (when <paramref name="relu"/>) on the way.
     /// </summary>
-    static abstract void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, bool second,
+    static abstract void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, int rows,
         bool residual, long residualOffset, bool relu);
 }
 
@@ -33,18 +36,20 @@ internal unsafe struct Winograd512 : IWinogradWidth
 {
     public static int Lanes => WinogradTransforms.Lanes;
 
+    public static int Tile => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Input(float* row, int rowStride, float* v, long pointStride) => WinogradTransforms.Input(row, rowStride, v, pointStride);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, bool second,
+    public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, int rows,
         bool residual, long residualOffset, bool relu)
     {
         var b = Vector512.Create(bias);
         WinogradTransforms.Output(m, pointStride, out var y00, out var y01, out var y10, out var y11);
         WinogradTransforms.Interleave(y00 + b, y01 + b, out var lo, out var hi);
         StoreRow(top, cols, lo, hi, residual, residualOffset, relu);
-        if (!second) return;
+        if (rows < 2) return;
         WinogradTransforms.Interleave(y10 + b, y11 + b, out lo, out hi);
         StoreRow(top + wOut, cols, lo, hi, residual, residualOffset, relu);
     }
@@ -89,18 +94,20 @@ internal unsafe struct Winograd256 : IWinogradWidth
 {
     public static int Lanes => WinogradTransforms256.Lanes;
 
+    public static int Tile => 2;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Input(float* row, int rowStride, float* v, long pointStride) => WinogradTransforms256.Input(row, rowStride, v, pointStride);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, bool second,
+    public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, int rows,
         bool residual, long residualOffset, bool relu)
     {
         var b = Vector256.Create(bias);
         WinogradTransforms256.Output(m, pointStride, out var y00, out var y01, out var y10, out var y11);
         WinogradTransforms256.Interleave(y00 + b, y01 + b, out var lo, out var hi);
         StoreRow(top, cols, lo, hi, residual, residualOffset, relu);
-        if (!second) return;
+        if (rows < 2) return;
         WinogradTransforms256.Interleave(y10 + b, y11 + b, out lo, out hi);
         StoreRow(top + wOut, cols, lo, hi, residual, residualOffset, relu);
     }
@@ -130,12 +137,82 @@ internal unsafe struct Winograd256 : IWinogradWidth
         if (cols > lanes) Store(y + lanes, cols - lanes, hi, residual, residualOffset, relu);
     }
 
+    /// <summary>Stores the first <paramref name="lanes"/> (1–8) lanes of <paramref name="v"/>, with the residual and Relu.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int lanes, Vector256<float> v, bool residual, long residualOffset, bool relu)
+    internal static void Store(float* y, int lanes, Vector256<float> v, bool residual, long residualOffset, bool relu)
     {
+        if (lanes >= WinogradTransforms256.Lanes)
+        {
+            // A whole vector: a masked store costs far more than a plain one on AMD's cores.
+            if (residual) v += Vector256.Load(y + residualOffset);
+            if (relu) v = Ieee256.Relu(v);
+            v.Store(y);
+            return;
+        }
         var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(lanes)).AsSingle();
         if (residual) v += Avx.MaskLoad(y + residualOffset, mask);
         if (relu) v = Ieee256.Relu(v);
         Avx.MaskStore(y, mask, v);
+    }
+}
+
+/// <summary>AVX2, F(4×4, 3×3) (<see cref="WinogradF4Transforms256"/>): 8 tiles of 4×4 outputs per vector.</summary>
+internal unsafe struct Winograd256F4 : IWinogradWidth
+{
+    public static int Lanes => WinogradF4Transforms256.Lanes;
+
+    public static int Tile => WinogradF4Transforms256.Tile;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Input(float* row, int rowStride, float* v, long pointStride) => WinogradF4Transforms256.Input(row, rowStride, v, pointStride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, int rows,
+        bool residual, long residualOffset, bool relu)
+    {
+        Unsafe.SkipInit(out WinogradF4Transforms256.OutputRows block);
+        ref Vector256<float> y = ref Unsafe.As<WinogradF4Transforms256.OutputRows, Vector256<float>>(ref block);
+        WinogradF4Transforms256.Output(m, pointStride, rows, ref y);
+        var b = Vector256.Create(bias);
+        for (int r = 0; r < rows; r++)
+        {
+            ref Vector256<float> yr = ref Unsafe.Add(ref y, 4 * r);
+            StoreRow(top + (long)r * wOut, cols, yr + b, Unsafe.Add(ref yr, 1) + b, Unsafe.Add(ref yr, 2) + b, Unsafe.Add(ref yr, 3) + b,
+                residual, residualOffset, relu);
+        }
+    }
+
+    /// <summary>Stores <paramref name="cols"/> (1–32) outputs from four vectors of 8 consecutive columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* y, int cols, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3,
+        bool residual, long residualOffset, bool relu)
+    {
+        const int lanes = WinogradF4Transforms256.Lanes;
+        if (cols >= 4 * lanes)
+        {
+            if (residual)
+            {
+                c0 += Vector256.Load(y + residualOffset);
+                c1 += Vector256.Load(y + lanes + residualOffset);
+                c2 += Vector256.Load(y + 2 * lanes + residualOffset);
+                c3 += Vector256.Load(y + 3 * lanes + residualOffset);
+            }
+            if (relu)
+            {
+                c0 = Ieee256.Relu(c0);
+                c1 = Ieee256.Relu(c1);
+                c2 = Ieee256.Relu(c2);
+                c3 = Ieee256.Relu(c3);
+            }
+            c0.Store(y);
+            c1.Store(y + lanes);
+            c2.Store(y + 2 * lanes);
+            c3.Store(y + 3 * lanes);
+            return;
+        }
+        Winograd256.Store(y, Math.Min(cols, lanes), c0, residual, residualOffset, relu);
+        if (cols > lanes) Winograd256.Store(y + lanes, Math.Min(cols - lanes, lanes), c1, residual, residualOffset, relu);
+        if (cols > 2 * lanes) Winograd256.Store(y + 2 * lanes, Math.Min(cols - 2 * lanes, lanes), c2, residual, residualOffset, relu);
+        if (cols > 3 * lanes) Winograd256.Store(y + 3 * lanes, cols - 3 * lanes, c3, residual, residualOffset, relu);
     }
 }
