@@ -36,7 +36,13 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// 625 → 361 / 376 µs, 64→64 on 56×56 598 / 614 → 356 / 382 µs, 256→256 on 14×14 614 / 641 → 430 / 450 µs, SqueezeNet's
 /// 64→256 on 13×13 124 / 126 → 105 µs. In ResNet-50 (profile, the 13 such convs) 9.72 → 8.26 ms.
 /// </para>
+/// <para>
+/// The class skips the zeroing of locals: the F(4×4) transforms, inlined into its loops, keep their intermediate rows in
+/// stack blocks of vectors, which the JIT otherwise cleared (1,152 bytes for the input transform) on every transform.
+/// On one core, ResNet-50's 3×3 64→64 on 56×56: input transform 297 → 239 µs a call, output 238 → 193 µs (both parts summed).
+/// </para>
 /// </remarks>
+[SkipLocalsInit]
 internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
 {
     /// <summary>Output channels per register tile with AVX-512 (the <see cref="DirectConvTile"/> rows); AVX2's tile holds <see cref="DirectConvTile256.MaxRows"/>.</summary>

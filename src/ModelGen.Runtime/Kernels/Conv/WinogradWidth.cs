@@ -157,6 +157,7 @@ internal unsafe struct Winograd256 : IWinogradWidth
 }
 
 /// <summary>AVX2, F(4×4, 3×3) (<see cref="WinogradF4Transforms256"/>): 8 tiles of 4×4 outputs per vector.</summary>
+[SkipLocalsInit]
 internal unsafe struct Winograd256F4 : IWinogradWidth
 {
     public static int Lanes => WinogradF4Transforms256.Lanes;
@@ -170,16 +171,25 @@ internal unsafe struct Winograd256F4 : IWinogradWidth
     public static void Output(float* m, long pointStride, float bias, float* top, int wOut, int cols, int rows,
         bool residual, long residualOffset, bool relu)
     {
-        Unsafe.SkipInit(out WinogradF4Transforms256.OutputRows block);
-        ref Vector256<float> y = ref Unsafe.As<WinogradF4Transforms256.OutputRows, Vector256<float>>(ref block);
-        WinogradF4Transforms256.Output(m, pointStride, rows, ref y);
+        Unsafe.SkipInit(out WinogradF4Transforms256.Block24 block);
+        ref Vector256<float> s = ref Unsafe.As<WinogradF4Transforms256.Block24, Vector256<float>>(ref block);
+        WinogradF4Transforms256.OutputColumns(m, pointStride, ref s);
         var b = Vector256.Create(bias);
-        for (int r = 0; r < rows; r++)
-        {
-            ref Vector256<float> yr = ref Unsafe.Add(ref y, 4 * r);
-            StoreRow(top + (long)r * wOut, cols, yr + b, Unsafe.Add(ref yr, 1) + b, Unsafe.Add(ref yr, 2) + b, Unsafe.Add(ref yr, 3) + b,
-                residual, residualOffset, relu);
-        }
+        // Row by row, each stored as soon as it is made; unrolled, so each row's block offset is a constant.
+        OutputRow(ref s, b, top, cols, residual, residualOffset, relu);
+        if (rows < 2) return;
+        OutputRow(ref Unsafe.Add(ref s, 6), b, top + wOut, cols, residual, residualOffset, relu);
+        if (rows < 3) return;
+        OutputRow(ref Unsafe.Add(ref s, 12), b, top + 2L * wOut, cols, residual, residualOffset, relu);
+        if (rows < 4) return;
+        OutputRow(ref Unsafe.Add(ref s, 18), b, top + 3L * wOut, cols, residual, residualOffset, relu);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputRow(ref Vector256<float> sr, Vector256<float> b, float* y, int cols, bool residual, long residualOffset, bool relu)
+    {
+        WinogradF4Transforms256.OutputRow(ref sr, out var c0, out var c1, out var c2, out var c3);
+        StoreRow(y, cols, c0 + b, c1 + b, c2 + b, c3 + b, residual, residualOffset, relu);
     }
 
     /// <summary>Stores <paramref name="cols"/> (1–32) outputs from four vectors of 8 consecutive columns.</summary>
