@@ -39,13 +39,20 @@ public class WinogradConvTests
         { [1, 128, 14, 14], [96, 128, 3, 3], [1, 1, 1, 1], true, "Clip" },     // 1,152 terms a sum
         { [1, 64, 12, 12], [16, 64, 3, 3], [1, 1, 1, 1], true, "Tanh" },       // 36 tiles, 16 channels: under the split threshold, one part
         { [1, 64, 13, 13], [136, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },     // 49 tiles, 7 AVX2 vectors: split by output channels there, 17 + 17 blocks of 4, chunks of 16 and 1
-        // F(4×4, 3×3) on AVX2 (F(2×2) on AVX-512):
+    };
+
+    /// <summary>Cases of F(4×4, 3×3), which runs on the AVX2 path only (these maps are F(2×2) on AVX-512, or not Winograd for fewer than 64 channels).</summary>
+    public static TheoryData<int[], int[], int[], bool, string> F4Cases() => new()
+    {
+        // x shape, w shape, pads (begins..., ends...), bias, activation
         { [1, 64, 27, 27], [40, 64, 3, 3], [1, 1, 1, 1], false, "" },          // 7×7 tiles, the last row and column of tiles 3 of 4 outputs
         { [2, 48, 25, 30], [20, 48, 3, 3], [0, 2, 1, 0], true, "LeakyRelu" },  // asymmetric pads, batch 2: 24×30 outputs, the last tile column 2 of 4
         { [1, 40, 26, 26], [17, 40, 3, 3], [0, 0, 0, 0], true, "Sigmoid" },    // unpadded: 24×24 outputs, 36 tiles
         { [1, 128, 21, 21], [24, 128, 3, 3], [1, 1, 1, 1], true, "Clip" },     // 1,152 terms a sum; 6×6 tiles, the last 1 of 4 outputs
         { [1, 64, 24, 24], [16, 64, 3, 3], [1, 1, 1, 1], true, "Tanh" },       // 36 tiles, 16 channels
         { [1, 32, 28, 28], [136, 32, 3, 3], [1, 1, 1, 1], true, "Relu" },      // 49 tiles, 7 vectors: split by output channels
+        { [1, 16, 55, 55], [64, 16, 3, 3], [1, 1, 1, 1], true, "Relu" },       // SqueezeNet's 16 input channels, which only F(4×4) takes: 14×14 tiles
+        { [1, 64, 56, 56], [24, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },       // 14 tiles a row: blocks of 24 tiles start and end inside rows
     };
 
     [Theory]
@@ -56,6 +63,20 @@ public class WinogradConvTests
         {
             AssertTaken(xs, ws, pads);
             ConvKernelCheck.Matches(xs, ws, 1, [1, 1], pads, [1, 1], bias, activation, runtimeWeights: false, Rel, AbsFor(xs, ws, pads));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(F4Cases))]
+    public void WinogradF4MatchesReference(int[] xs, int[] ws, int[] pads, bool bias, string activation)
+    {
+        FloatPaths.OnEach(() =>
+        {
+            if (FloatIsaSelector.Current != FloatIsa.Avx2) return;
+            AssertTaken(xs, ws, pads);
+            int[] ys = Data.ConvOutputShape(xs, ws, [1, 1], pads, [1, 1]);
+            Assert.True(WinogradConvKernel.TakesF4(FloatIsa.Avx2, ys[2], ys[3]), "the case does not reach F(4×4, 3×3)");
+            ConvKernelCheck.Matches(xs, ws, 1, [1, 1], pads, [1, 1], bias, activation, runtimeWeights: false, Rel, AbsF4);
         });
     }
 
@@ -109,8 +130,8 @@ public class WinogradConvTests
         FloatPaths.OnEach(() =>
         {
             AssertTaken([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1]);
-            Assert.False(Applies([1, 16, 30, 30], [64, 16, 3, 3], [1, 1], [1, 64, 30, 30])); // 16 input channels: the direct kernel
-            CheckChain([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1], [64, 16, 3, 3], [1, 1, 1, 1]);
+            Assert.False(Applies([1, 16, 30, 30], [15, 16, 3, 3], [1, 1], [1, 15, 30, 30])); // 15 output channels: the direct kernel
+            CheckChain([1, 64, 30, 30], [16, 64, 3, 3], [1, 1, 1, 1], [15, 16, 3, 3], [1, 1, 1, 1]);
         });
     }
 
@@ -159,7 +180,10 @@ public class WinogradConvTests
         Assert.False(Applies([1, 128, 28, 28], [128, 128, 5, 5], [1, 1], [1, 128, 24, 24]));   // 5×5
         // 32 input channels: with AVX-512 the transforms cost what they save; AVX2's window sums are slower, and it gains.
         Assert.Equal(FloatIsaSelector.Current == FloatIsa.Avx2, Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));
-        Assert.False(Applies([1, 16, 55, 55], [64, 16, 3, 3], [1, 1], [1, 64, 55, 55]));       // 16 input channels: the direct conv on either path
+        // 16 input channels: F(4×4, 3×3) on AVX2 from 32 4×4 tiles (SqueezeNet's 55×55), else the direct conv.
+        Assert.Equal(FloatIsaSelector.Current == FloatIsa.Avx2, Applies([1, 16, 55, 55], [64, 16, 3, 3], [1, 1], [1, 64, 55, 55]));
+        Assert.False(Applies([1, 16, 14, 14], [64, 16, 3, 3], [1, 1], [1, 64, 14, 14]));
+        Assert.False(Applies([1, 15, 55, 55], [64, 15, 3, 3], [1, 1], [1, 64, 55, 55]));
         // F(4×4, 3×3): AVX2 only, from 32 4×4 tiles (ResNet-50's 56×56 and 28×28 maps, SqueezeNet's 27×27); 14×14 and
         // 13×13 (16 tiles) keep F(2×2, 3×3).
         bool avx2 = FloatIsaSelector.Current == FloatIsa.Avx2;

@@ -111,9 +111,17 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// <summary>
     /// Fewest input channels with AVX2, where the window sums run at half the width. On the 2-core AVX2 EPYC (--layers,
     /// two alternating pairs, ModelGen µs, the channel-tile conv against Winograd): SqueezeNet's 32→128 on 27×27 544 / 538
-    /// against 428 / 400; 16→64 on 55×55 (the direct conv) 528 / 528 against 511 / 504, a tie, so it stays direct.
+    /// against 428 / 400; 16→64 on 55×55 (the direct conv) 528 / 528 against 511 / 504, a tie, so F(2×2) stops at 32
+    /// (F(4×4) takes 16: <see cref="MinChannelsF4"/>).
     /// </summary>
     private const int MinChannelsAvx2 = 32;
+
+    /// <summary>
+    /// Fewest input channels for F(4×4, 3×3) (AVX2), whose products take a quarter of the window sums' multiply-adds, so
+    /// its transforms pay off on shorter sums. On the 2-core AVX2 EPYC (--layers, fastest chunk, two alternating pairs),
+    /// SqueezeNet's 16→64 on 55×55 ran 349 / 315 µs as the direct conv, 209 / 210 µs as F(4×4); ONNX Runtime 328–360 µs.
+    /// </summary>
+    private const int MinChannelsF4 = 16;
 
     /// <summary>
     /// Tile vectors per part below which an AVX2 map whose vectors do not divide evenly among the parts is split by output
@@ -154,7 +162,8 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         if (xs.Length != 4 || ws.Length != 4 || ys.Length != 4 || ws[2] != 3 || ws[3] != 3) return false;
         if (!AllOnes(context.Step.GetInts("strides")) || !AllOnes(context.Step.GetInts("dilations"))) return false;
         long tiles = (long)((ys[2] + 1) / 2) * ((ys[3] + 1) / 2);
-        int minChannels = FloatIsaSelector.Current == FloatIsa.Avx512 ? MinChannels : MinChannelsAvx2;
+        int minChannels = FloatIsaSelector.Current == FloatIsa.Avx512 ? MinChannels
+            : TakesF4(FloatIsaSelector.Current, ys[2], ys[3]) ? MinChannelsF4 : MinChannelsAvx2;
         return ws[1] >= minChannels && ws[0] >= MinOutputChannels && tiles >= MinTiles;
     }
 
