@@ -38,7 +38,7 @@ public class WinogradConvTests
         { [1, 80, 14, 14], [17, 80, 3, 3], [0, 0, 0, 0], true, "Sigmoid" },    // unpadded: 12×12 outputs, 36 tiles
         { [1, 128, 14, 14], [96, 128, 3, 3], [1, 1, 1, 1], true, "Clip" },     // 1,152 terms a sum
         { [1, 64, 12, 12], [16, 64, 3, 3], [1, 1, 1, 1], true, "Tanh" },       // 36 tiles, 16 channels: under the split threshold, one part
-        { [1, 64, 13, 13], [136, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },     // 49 tiles, 7 AVX2 vectors: split by output channels there, 17 + 17 blocks of 4, chunks of 16 and 1
+        { [1, 64, 13, 13], [136, 64, 3, 3], [1, 1, 1, 1], true, "Relu" },     // split by output channels on AVX2 (F(4×4): 16 tiles, 2 vectors), 17 + 17 blocks of 4, chunks of 16 and 1
     };
 
     /// <summary>Cases of F(4×4, 3×3), which runs on the AVX2 path only (these maps are F(2×2) on AVX-512, or not Winograd for fewer than 64 channels).</summary>
@@ -98,7 +98,7 @@ public class WinogradConvTests
         FloatPaths.OnEach(() =>
         {
             AssertTaken([1, 64, 20, 20], [48, 64, 3, 3], [1, 1, 1, 1]);
-            ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, Abs);
+            ConvKernelCheck.Matches([1, 64, 20, 20], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, AbsFor([1, 64, 20, 20], [48, 64, 3, 3], [1, 1, 1, 1]));
             AssertTaken([1, 64, 24, 24], [48, 64, 3, 3], [1, 1, 1, 1]);
             ConvKernelCheck.Matches([1, 64, 24, 24], [48, 64, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1], true, "Relu", runtimeWeights: true, Rel, AbsFor([1, 64, 24, 24], [48, 64, 3, 3], [1, 1, 1, 1]));
         });
@@ -182,17 +182,17 @@ public class WinogradConvTests
         Assert.Equal(FloatIsaSelector.Current == FloatIsa.Avx2, Applies([1, 32, 27, 27], [128, 32, 3, 3], [1, 1], [1, 128, 27, 27]));
         // 16 input channels: F(4×4, 3×3) on AVX2 from 32 4×4 tiles (SqueezeNet's 55×55), else the direct conv.
         Assert.Equal(FloatIsaSelector.Current == FloatIsa.Avx2, Applies([1, 16, 55, 55], [64, 16, 3, 3], [1, 1], [1, 64, 55, 55]));
-        Assert.False(Applies([1, 16, 14, 14], [64, 16, 3, 3], [1, 1], [1, 64, 14, 14]));
+        Assert.False(Applies([1, 16, 12, 12], [64, 16, 3, 3], [1, 1], [1, 64, 12, 12]));   // 9 4×4 tiles: F(2×2), which needs 32
         Assert.False(Applies([1, 15, 55, 55], [64, 15, 3, 3], [1, 1], [1, 64, 55, 55]));
-        // F(4×4, 3×3): AVX2 only, from 32 4×4 tiles (ResNet-50's 56×56 and 28×28 maps, SqueezeNet's 27×27); 14×14 and
-        // 13×13 (16 tiles) keep F(2×2, 3×3).
+        // F(4×4, 3×3): AVX2 only, from 16 4×4 tiles (ResNet-50's 56×56, 28×28 and 14×14 maps, SqueezeNet's 55×55, 27×27
+        // and 13×13); smaller maps (a 12×12 map is 9 tiles) keep F(2×2, 3×3).
         bool avx2 = FloatIsaSelector.Current == FloatIsa.Avx2;
         Assert.Equal(avx2, WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 56, 56));
         Assert.Equal(avx2, WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 28, 28));
-        Assert.Equal(avx2, WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 21, 24));   // 6 × 6 tiles
-        Assert.False(WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 20, 20));          // 25 tiles
-        Assert.False(WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 14, 14));
-        Assert.False(WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 13, 13));
+        Assert.Equal(avx2, WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 14, 14));
+        Assert.Equal(avx2, WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 13, 13));   // 4 × 4 tiles, the last 1 of 4 outputs
+        Assert.False(WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 12, 12));
+        Assert.False(WinogradConvKernel.TakesF4(FloatIsaSelector.Current, 7, 7));
     }
 
     /// <summary>The absolute tolerance for this conv on the current path: <see cref="AbsF4"/> where F(4×4, 3×3) runs, else <see cref="Abs"/>.</summary>

@@ -129,19 +129,22 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// other 3. By channels each part transforms the input of all 49 tiles (C × 49 patches, about 1/50 of the products'
     /// work for 256 → 256) and multiplies 7 vectors for half of the channels, reading only its half of U. On the 2-core AVX2
     /// EPYC (--layers, ONNX Runtime's time over ModelGen's) 256→256 on 14×14 ran 0.80 split by tiles, 0.94 / 1.04 / 0.86
-    /// split by channels.
+    /// split by channels. F(4×4) splits such a map by channels even when its vectors divide evenly: 14×14 and 13×13 are 16
+    /// tiles, 2 vectors, and by tiles each part would read all of U (36 points) for 8 tiles. 256→256 on 14×14, one
+    /// executor of each in alternating blocks: 1.234 of F(2×2)'s time split by tiles, 0.832 by channels.
     /// </summary>
     private const int SplitChannelsBelowVectors = 4;
 
     /// <summary>
-    /// Fewest 4×4 tiles for F(4×4, 3×3), four AVX2 vectors; smaller maps keep F(2×2, 3×3). F(4×4) reads U of 36 points,
-    /// 2.25 times F(2×2)'s, for a quarter as many tiles, and in a network U comes from memory. On the 2-core AVX2 EPYC
-    /// (one executor of each in alternating blocks, ModelGen's fastest call in the network's profile): ResNet-50's 3×3
-    /// 256→256 on 14×14 (16 tiles) ran 931–989 µs as F(4×4) against 928–981 as F(2×2), no gain, while 64→64 on 56×56
-    /// (196 tiles) went 763–786 → 583–641 and 128→128 on 28×28 (49 tiles) 752–787 → 634–755. SqueezeNet with its 13×13
-    /// maps (16 tiles) as F(4×4) too ran 1.023 of the F(2×2) time, with them kept as F(2×2) 0.984.
+    /// Fewest 4×4 tiles for F(4×4, 3×3), two AVX2 vectors (13×13 and 14×14 maps); smaller maps keep F(2×2, 3×3). F(4×4)
+    /// reads U of 36 points, 2.25 times F(2×2)'s, for a quarter as many tiles, and in a network U comes from memory. On the
+    /// 2-core AVX2 EPYC, one executor of each in alternating 0.5 s blocks (geometric mean of the blocks' medians, F(4×4)
+    /// from 16 tiles over from 32): SqueezeNet 0.967 and 0.950, ResNet-50 0.981 and 0.983. From 32 tiles over F(2×2)
+    /// everywhere: ResNet-50's fastest call 45.9 → 44.0 ms, its 64→64 on 56×56 (196 tiles) 763–786 → 583–641 µs and 128→128
+    /// on 28×28 (49 tiles) 752–787 → 634–755 µs in its profile. Before the transforms skipped the zeroing of their stack
+    /// blocks, the 16-tile maps had measured no gain in either network.
     /// </summary>
-    private const int MinTilesF4 = 32;
+    private const int MinTilesF4 = 16;
 
     /// <summary>Fewest output channels: one register tile's 8 rows at least.</summary>
     private const int MinOutputChannels = 16;
@@ -221,7 +224,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
         // Every part gets a vector of tiles at least (14×14: 49 tiles, 25 + 24).
         _parts = work < SgemmJob.ParallelThreshold ? 1 : Math.Clamp(_tiles / _lanes, 1, concurrency);
         int tileVectors = (_tiles + _lanes - 1) / _lanes;
-        _splitChannels = !_wide && _parts > 1 && tileVectors % _parts != 0 && tileVectors < SplitChannelsBelowVectors * _parts
+        _splitChannels = !_wide && _parts > 1 && (tileVectors % _parts != 0 || _f4) && tileVectors < SplitChannelsBelowVectors * _parts
             && _mBlocks >= _parts * _chunkBlocks;
         _plane = (float*)context.Scratch(_parts * _planeFloats * 4);
         _vPoint = (long)_c * _blockStride + PointSkew;
