@@ -39,7 +39,8 @@ namespace ModelGen.Runtime.Kernels.Conv;
 /// <para>
 /// The class skips the zeroing of locals: the F(4×4) transforms, inlined into its loops, keep their intermediate rows in
 /// stack blocks of vectors, which the JIT otherwise cleared (1,152 bytes for the input transform) on every transform.
-/// On one core, ResNet-50's 3×3 64→64 on 56×56: input transform 297 → 239 µs a call, output 238 → 193 µs (both parts summed).
+/// On two cores, ResNet-50's 3×3 64→64 on 56×56 (both parts' times summed, per call, experiment-only timers): input
+/// transform 297 → 239 µs, output transform 238 → 193 µs.
 /// </para>
 /// </remarks>
 [SkipLocalsInit]
@@ -140,7 +141,7 @@ internal sealed unsafe class WinogradConvKernel : Kernel, IParallelWork
     /// reads U of 36 points, 2.25 times F(2×2)'s, for a quarter as many tiles, and in a network U comes from memory. On the
     /// 2-core AVX2 EPYC, one executor of each in alternating 0.5 s blocks (geometric mean of the blocks' medians, F(4×4)
     /// from 16 tiles over from 32): SqueezeNet 0.967 and 0.950, ResNet-50 0.981 and 0.983. From 32 tiles over F(2×2)
-    /// everywhere: ResNet-50's fastest call 45.9 → 44.0 ms, its 64→64 on 56×56 (196 tiles) 763–786 → 583–641 µs and 128→128
+    /// everywhere: ResNet-50 0.989 (fastest call 44.9 → 44.0 ms), its 64→64 on 56×56 (196 tiles) 763–786 → 583–641 µs and 128→128
     /// on 28×28 (49 tiles) 752–787 → 634–755 µs in its profile. Before the transforms skipped the zeroing of their stack
     /// blocks, the 16-tile maps had measured no gain in either network.
     /// </summary>
