@@ -124,16 +124,10 @@ internal static unsafe class WinogradF4Transforms256
         var a2 = Vector256.Create(Vector128.Load(p + 8), Vector128.Load(p + 24));
         var a3 = Vector256.Create(Vector128.Load(p + 12), Vector128.Load(p + 28));
         var a4 = Vector256.Create(Vector128.Load(p + 16), Vector128.Load(p + 32));
-        var lo01 = Avx.UnpackLow(a0, a1).AsDouble();
-        var lo23 = Avx.UnpackLow(a2, a3).AsDouble();
-        var hi01 = Avx.UnpackHigh(a0, a1).AsDouble();
-        var hi23 = Avx.UnpackHigh(a2, a3).AsDouble();
+        TransposeHalves(a0, a1, a2, a3, out var d0, out var d1, out var d2, out var d3);
         var lo12 = Avx.UnpackLow(a1, a2).AsDouble();
         var lo34 = Avx.UnpackLow(a3, a4).AsDouble();
-        InputSide(
-            Avx.UnpackLow(lo01, lo23).AsSingle(), Avx.UnpackHigh(lo01, lo23).AsSingle(),
-            Avx.UnpackLow(hi01, hi23).AsSingle(), Avx.UnpackHigh(hi01, hi23).AsSingle(),
-            Avx.UnpackLow(lo12, lo34).AsSingle(), Avx.UnpackHigh(lo12, lo34).AsSingle(),
+        InputSide(d0, d1, d2, d3, Avx.UnpackLow(lo12, lo34).AsSingle(), Avx.UnpackHigh(lo12, lo34).AsSingle(),
             out o, out Unsafe.Add(ref o, 1), out Unsafe.Add(ref o, 2), out Unsafe.Add(ref o, 3), out Unsafe.Add(ref o, 4), out Unsafe.Add(ref o, 5));
     }
 
@@ -220,19 +214,30 @@ internal static unsafe class WinogradF4Transforms256
     private static void Interleave(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3,
         out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3)
     {
-        var lo01 = Avx.UnpackLow(y0, y1).AsDouble();
-        var lo23 = Avx.UnpackLow(y2, y3).AsDouble();
-        var hi01 = Avx.UnpackHigh(y0, y1).AsDouble();
-        var hi23 = Avx.UnpackHigh(y2, y3).AsDouble();
         // Tile pairs (0 | 4), (1 | 5), (2 | 6), (3 | 7), each half one tile's 4 columns.
-        var t04 = Avx.UnpackLow(lo01, lo23).AsSingle();
-        var t15 = Avx.UnpackHigh(lo01, lo23).AsSingle();
-        var t26 = Avx.UnpackLow(hi01, hi23).AsSingle();
-        var t37 = Avx.UnpackHigh(hi01, hi23).AsSingle();
+        TransposeHalves(y0, y1, y2, y3, out var t04, out var t15, out var t26, out var t37);
         c0 = Avx.Permute2x128(t04, t15, 0x20);
         c1 = Avx.Permute2x128(t26, t37, 0x20);
         c2 = Avx.Permute2x128(t04, t15, 0x31);
         c3 = Avx.Permute2x128(t26, t37, 0x31);
+    }
+
+    /// <summary>
+    /// A 4×4 transpose within each 128-bit half: element i of half h of output r is element r of half h of input i. It
+    /// turns 4 vectors of 4 columns per tile (a tile per half) into 4 vectors of one column per tile, and back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeHalves(Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3,
+        out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2, out Vector256<float> r3)
+    {
+        var lo01 = Avx.UnpackLow(x0, x1).AsDouble();
+        var lo23 = Avx.UnpackLow(x2, x3).AsDouble();
+        var hi01 = Avx.UnpackHigh(x0, x1).AsDouble();
+        var hi23 = Avx.UnpackHigh(x2, x3).AsDouble();
+        r0 = Avx.UnpackLow(lo01, lo23).AsSingle();
+        r1 = Avx.UnpackHigh(lo01, lo23).AsSingle();
+        r2 = Avx.UnpackLow(hi01, hi23).AsSingle();
+        r3 = Avx.UnpackHigh(hi01, hi23).AsSingle();
     }
 
     /// <summary>The row transform's 36 vectors.</summary>
